@@ -1,0 +1,95 @@
+"""Workspace layout: the root a command works on and its `.ctree/` folder.
+
+`.ctree/` holds `config.toml`, the LMDB `store/` and a `.gitignore` containing `*`, so nothing
+of contextree's ever lands in the project's own version control. `init_workspace` creates it;
+every command that needs it initialises implicitly.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from contextree.errors import WorkspaceError
+
+CTREE_DIR = ".ctree"
+STORE_ENV = "CTREE_STORE"
+
+DEFAULT_CONFIG_TOML = """\
+# contextree configuration — see `ctree provider list` and `ctree agent list`.
+
+[defaults]
+agent = "docs"
+provider = "local"
+
+[sessions]
+# Ended sessions older than max_age or beyond the newest max_count are pruned after each
+# command. Active and interrupted sessions are never pruned.
+max_age = "14d"
+max_count = 500
+
+[ignore]
+# gitignore-style patterns, on top of .gitignore files and the built-ins.
+patterns = []
+
+# An OpenAI-compatible server (Ollama, vLLM, LM Studio, llama.cpp):
+# [providers.myllm]
+# type = "openai"
+# base_url = "http://127.0.0.1:11434/v1"
+# model = "qwen2.5-coder"
+# api_key_env = "MYLLM_API_KEY"
+# timeout_s = 60
+# max_concurrency = 4
+# requests_per_minute = 120
+"""
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A workspace root and where its contextree files live."""
+
+    root: Path
+    store_path: Path
+
+    @property
+    def ctree_dir(self) -> Path:
+        return self.root / CTREE_DIR
+
+    @property
+    def config_path(self) -> Path:
+        return self.ctree_dir / "config.toml"
+
+    @property
+    def is_initialised(self) -> bool:
+        return self.config_path.is_file()
+
+
+def resolve_workspace(root: str | os.PathLike[str] | None, store: str | None = None) -> Workspace:
+    """Resolve `-C/--workspace` and `--store` (or `CTREE_STORE`) into a `Workspace`."""
+    path = Path(root if root is not None else os.getcwd()).expanduser()
+    if not path.exists():
+        raise WorkspaceError(f"workspace {path} does not exist — pass an existing directory to -C")
+    if not path.is_dir():
+        raise WorkspaceError(f"workspace {path} is not a directory — pass a directory to -C")
+    path = path.resolve()
+    store = store if store is not None else os.environ.get(STORE_ENV) or None
+    store_path = Path(store).expanduser().resolve() if store else path / CTREE_DIR / "store"
+    return Workspace(root=path, store_path=store_path)
+
+
+def init_workspace(workspace: Workspace) -> bool:
+    """Create `.ctree/` with its config and `.gitignore`; return True if anything was created."""
+    created = False
+    ctree_dir = workspace.ctree_dir
+    if not ctree_dir.is_dir():
+        ctree_dir.mkdir(mode=0o700, parents=True)
+        created = True
+    gitignore = ctree_dir / ".gitignore"
+    if not gitignore.exists():
+        gitignore.write_text("*\n", encoding="utf-8")
+        created = True
+    if not workspace.config_path.exists():
+        workspace.config_path.write_text(DEFAULT_CONFIG_TOML, encoding="utf-8")
+        created = True
+    return created

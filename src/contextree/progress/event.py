@@ -1,0 +1,267 @@
+"""Events: the schema, the JSON codec, timestamps, store keys and the event catalog.
+
+An event is one JSON object `{"ts", "session", "seq", "type", "data"}`. `ts` is taken when the
+event is emitted (UTC, milliseconds, `Z`, 24 characters); `seq` is assigned by the ingestor.
+The payload is encoded at emit time, so a bad payload fails at the call site and a stored event
+is exactly what was emitted. Readers ignore unknown types and fields; the catalog below is the
+one source of truth for the types and their required fields (names are append-only).
+"""
+
+from __future__ import annotations
+
+import calendar
+import logging
+import re
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+
+from contextree.errors import EventError
+
+log = logging.getLogger(__name__)
+
+SEQ_DIGITS = 20
+MAX_PAYLOAD_BYTES = 1 << 20
+"""The largest encoded `data` object one event may carry (1 MiB)."""
+
+_TYPE_NAME = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
+_TS_FORMAT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+
+
+class Event(msgspec.Struct, frozen=True):
+    """One stored event. Unknown fields in stored JSON are ignored on decode."""
+
+    ts: str
+    session: str
+    seq: int
+    type: str
+    data: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+_encoder = msgspec.json.Encoder()
+_event_decoder = msgspec.json.Decoder(Event)
+
+# Every event type, with the data fields it always carries (SPEC §4). New fields are optional.
+EVENT_CATALOG: dict[str, tuple[str, ...]] = {
+    # Session
+    "session_started": ("command", "args", "workspace", "pid", "version"),
+    "session_ended": ("status", "error", "duration_ms"),
+    "command_summary": ("command", "ok", "duration_ms"),
+    "ingest_failed": ("error", "lost_count"),
+    # Scanner
+    "scan_started": ("root", "force"),
+    "scan_progress": ("node_count", "file_count", "dir_count", "bytes_hashed"),
+    "scan_completed": (
+        "node_count", "file_count", "dir_count", "bytes_hashed", "files_rehashed",
+        "root_id", "changed", "duration_ms",
+    ),
+    # Watcher
+    "watch_started": ("root", "debounce_ms", "generate"),
+    "file_changed": ("path", "change"),
+    "batch_processed": ("change_count", "nodes_updated", "root_id", "duration_ms"),
+    "watch_stopped": ("reason",),
+    # Context generate
+    "plan_constructed": (
+        "plan_id", "node_id", "path", "agent_id", "provider_name", "model", "frame_type",
+        "force", "recursive", "total_nodes", "total_levels", "skipped_count",
+    ),
+    "descendant_check_started": ("node_id", "path", "frame_type"),
+    "descendant_check_passed": ("node_id", "path", "frame_type"),
+    "descendant_check_failed": ("node_id", "path", "frame_type", "missing_count", "missing_paths"),
+    "node_skipped": ("node_id", "path", "agent_id", "frame_type", "reason"),
+    # Orchestrator
+    "generation_started": ("plan_id", "path", "total_levels", "total_nodes"),
+    "level_started": ("plan_id", "level_index", "total_levels", "node_count"),
+    "node_generation_started": (
+        "plan_id", "level_index", "node_id", "path", "agent_id", "provider_name", "frame_type",
+    ),
+    "node_generation_completed": (
+        "plan_id", "level_index", "node_id", "path", "agent_id", "provider_name", "frame_type",
+        "frame_id", "duration_ms",
+    ),
+    "node_generation_failed": (
+        "plan_id", "level_index", "node_id", "path", "agent_id", "provider_name", "frame_type",
+        "error", "duration_ms",
+    ),
+    "level_completed": (
+        "plan_id", "level_index", "completed_count", "failed_count", "node_count", "duration_ms",
+    ),
+    "generation_completed": (
+        "plan_id", "total_generated", "total_failed", "total_skipped", "duration_ms",
+    ),
+    "generation_failed": (
+        "plan_id", "reason", "failed_level_index", "total_generated", "total_failed",
+        "duration_ms",
+    ),
+    # Queue
+    "request_enqueued": (
+        "request_id", "node_id", "path", "agent_id", "frame_type", "provider_name", "priority",
+    ),
+    "request_deduplicated": ("request_id", "node_id", "path", "reason"),
+    "request_processing": ("request_id", "node_id", "path", "attempt", "queue_wait_ms"),
+    "queue_stats": ("pending", "in_flight", "completed", "failed", "deduplicated", "retrying"),
+    # Provider
+    "provider_request_sent": (
+        "request_id", "node_id", "path", "provider_name", "provider_type", "model", "attempt",
+        "prompt_chars",
+    ),
+    "provider_response_received": (
+        "request_id", "node_id", "path", "provider_name", "provider_type", "model", "attempt",
+        "duration_ms", "input_tokens", "output_tokens", "response_chars",
+    ),
+    "provider_request_failed": (
+        "request_id", "node_id", "path", "provider_name", "provider_type", "model", "attempt",
+        "duration_ms", "error", "error_kind", "status_code", "retryable",
+    ),
+    "provider_request_retrying": (
+        "request_id", "node_id", "path", "provider_name", "provider_type", "model", "attempt",
+        "delay_ms", "error",
+    ),
+    # Read
+    "context_read_summary": ("node_id", "path", "frame_count"),
+}
+
+
+def missing_fields(event_type: str, data: Mapping[str, Any]) -> list[str]:
+    """The catalog's required fields absent from `data` (empty for unknown types)."""
+    return [name for name in EVENT_CATALOG.get(event_type, ()) if name not in data]
+
+
+_valid_type_names: set[str] = set(EVENT_CATALOG)
+
+
+def check_type_name(event_type: str) -> None:
+    """Raise `EventError` unless `event_type` is a snake_case name."""
+    if event_type in _valid_type_names:
+        return
+    if not isinstance(event_type, str) or not _TYPE_NAME.match(event_type):
+        raise EventError(
+            f"event type {event_type!r} is not snake_case — use names like 'scan_started'"
+        )
+    _valid_type_names.add(event_type)
+
+
+_secrets: list[bytes] = []
+REDACTED = b"[redacted]"
+
+
+def register_secret(value: str) -> None:
+    """Never let `value` (an API key, a token) reach the store: it is redacted from payloads."""
+    if len(value) < 4:
+        return
+    encoded = _encoder.encode(value)[1:-1]
+    if encoded not in _secrets:
+        _secrets.append(encoded)
+
+
+def scrub_secrets(payload: bytes) -> bytes:
+    """Replace every registered secret in an encoded payload with `[redacted]`."""
+    for secret in _secrets:
+        if secret in payload:
+            payload = payload.replace(secret, REDACTED)
+    return payload
+
+
+def encode_payload(data: Mapping[str, Any] | None) -> bytes:
+    """Encode an event's `data` object, raising `EventError` if it is not JSON or too large."""
+    if data is None:
+        return b"{}"
+    try:
+        payload = _encoder.encode(data)
+    except (TypeError, msgspec.EncodeError, OverflowError) as exc:
+        raise EventError(
+            f"event data is not JSON-serialisable: {exc} — pass dicts, lists, str and numbers"
+        ) from exc
+    if payload[:1] != b"{":
+        raise EventError("event data must be a JSON object (a dict)")
+    if _secrets:
+        payload = scrub_secrets(payload)
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise EventError(
+            f"event data is {len(payload)} bytes, over the {MAX_PAYLOAD_BYTES}-byte limit — "
+            "store large content in frames, not events"
+        )
+    return payload
+
+
+_ts_cache_second = -1
+_ts_cache_prefix = ""
+
+
+def format_ts(epoch_s: float) -> str:
+    """Format seconds since the epoch as `YYYY-MM-DDTHH:MM:SS.mmmZ` (UTC, 24 characters)."""
+    global _ts_cache_second, _ts_cache_prefix
+    second = int(epoch_s)
+    millis = int((epoch_s - second) * 1000)
+    if second != _ts_cache_second:
+        _ts_cache_prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        _ts_cache_second = second
+    return f"{_ts_cache_prefix}.{millis:03d}Z"
+
+
+def now_ts() -> str:
+    """The current time as an event timestamp."""
+    return format_ts(time.time())
+
+
+def parse_ts(ts: str) -> float:
+    """Parse an event timestamp back to seconds since the epoch."""
+    if not is_valid_ts(ts):
+        raise ValueError(f"not an event timestamp: {ts!r}")
+    whole = time.strptime(ts[:19], "%Y-%m-%dT%H:%M:%S")
+    return calendar.timegm(whole) + int(ts[20:23]) / 1000
+
+
+def is_valid_ts(ts: object) -> bool:
+    """True if `ts` has the exact event timestamp form."""
+    return isinstance(ts, str) and len(ts) == 24 and _TS_FORMAT.match(ts) is not None
+
+
+def event_key(session_id: str, seq: int) -> bytes:
+    """The `obs_events` key: session id, a colon, seq zero-padded to 20 digits."""
+    return f"{session_id}:{seq:0{SEQ_DIGITS}d}".encode("ascii")
+
+
+def session_prefix(session_id: str) -> bytes:
+    """The common prefix of every `obs_events` key of one session."""
+    return f"{session_id}:".encode("ascii")
+
+
+def split_event_key(key: bytes) -> tuple[str, int]:
+    """Invert `event_key`."""
+    session_id, _, seq = key.decode("ascii").rpartition(":")
+    if not session_id or len(seq) != SEQ_DIGITS or not seq.isdigit():
+        raise ValueError(f"not an event key: {key!r}")
+    return session_id, int(seq)
+
+
+def assemble_event(ts: str, session_id: str, seq: int, event_type: str, payload: bytes) -> bytes:
+    """Build the stored JSON of an event from its parts and pre-encoded `data` payload."""
+    return b"".join(
+        (
+            b'{"ts":"', ts.encode("ascii"), b'","session":"', session_id.encode("ascii"),
+            b'","seq":', str(seq).encode("ascii"), b',"type":"', event_type.encode("ascii"),
+            b'","data":', payload, b"}",
+        )
+    )
+
+
+def encode_event(event: Event) -> bytes:
+    """Encode an `Event` to its stored JSON."""
+    return _encoder.encode(event)
+
+
+def decode_event(raw: bytes) -> Event:
+    """Decode a stored event; raises `msgspec.DecodeError` (a `ValueError`) on bad input."""
+    return _event_decoder.decode(raw)
+
+
+def decode_event_or_none(raw: bytes, key: bytes = b"") -> Event | None:
+    """Decode a stored event, or log a warning and return None if it is malformed."""
+    try:
+        return _event_decoder.decode(raw)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        log.warning("skipping malformed event %s: %s", key.decode("ascii", "replace"), exc)
+        return None

@@ -1,0 +1,262 @@
+"""The ingestor: the single writer thread of a process.
+
+It blocks on the bus, drains everything queued (up to a batch limit), assigns each event the
+next `seq` of its session and commits the whole batch in one LMDB write transaction (group
+commit): a lone event is durable within a few milliseconds, a burst is absorbed in few commits.
+A commit that fails is retried once; if it fails again the batch's sessions are marked
+`failed`, a best-effort `ingest_failed` is written, and later events of those sessions are
+dropped and counted. Flush requests are released only after the batch holding them commits.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import lmdb
+
+from contextree.errors import IngestError
+from contextree.progress.bus import EventBus
+from contextree.progress.event import (
+    assemble_event,
+    decode_event,
+    encode_payload,
+    event_key,
+    format_ts,
+)
+from contextree.progress.session import FAILED, SessionMeta, SessionRecord
+from contextree.progress.store import EventStore, encode_meta, encode_record
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 16_384
+
+
+@dataclass
+class StartSession:
+    record: SessionRecord
+
+
+@dataclass
+class EndSession:
+    session_id: str
+    status: str
+    error: str | None
+    payload: bytes
+    ts: float
+
+
+@dataclass
+class FlushRequest:
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+class StopIngestor:
+    pass
+
+
+@dataclass
+class _SessionState:
+    record: SessionRecord
+    next_seq: int = 1
+    last_ts: str | None = None
+    failed: bool = False
+    lost: int = 0
+
+
+@dataclass
+class _Batch:
+    events: list[tuple[bytes, bytes]] = field(default_factory=list)
+    records: dict[str, SessionRecord] = field(default_factory=dict)
+    next_seq: dict[str, int] = field(default_factory=dict)
+    last_ts: dict[str, str] = field(default_factory=dict)
+    flushes: list[FlushRequest] = field(default_factory=list)
+    stop: bool = False
+
+
+class Ingestor(threading.Thread):
+    """Drains the bus and commits batches; one per process (see `ProgressRuntime`)."""
+
+    def __init__(self, store: EventStore, bus: EventBus, *, max_batch: int = MAX_BATCH) -> None:
+        super().__init__(name="contextree-ingestor", daemon=True)
+        self.store = store
+        self.bus = bus
+        self.max_batch = max_batch
+        self.failure: IngestError | None = None
+        self.committed_events = 0
+        self.commit_count = 0
+        self._sessions: dict[str, _SessionState] = {}
+        self._owner_pid = os.getpid()
+
+    def run(self) -> None:
+        stop = False
+        while not stop:
+            first = self.bus.get()
+            items = self.bus.drain(first, self.max_batch)
+            stop = self._process(items)
+
+    def _process(self, items: list[Any]) -> bool:
+        batch = self._build(items)
+        if batch.events or batch.records:
+            self._commit(batch)
+        for flush in batch.flushes:
+            flush.done.set()
+        return batch.stop
+
+    def _build(self, items: list[Any]) -> _Batch:
+        batch = _Batch()
+        sessions = self._sessions
+        for item in items:
+            if type(item) is tuple:
+                session_id, event_type, payload, t = item
+                self._add_event(batch, sessions.get(session_id), session_id, event_type, payload, t)
+            elif isinstance(item, StartSession):
+                sid = item.record.session_id
+                sessions[sid] = _SessionState(record=item.record)
+                batch.records[sid] = item.record
+            elif isinstance(item, EndSession):
+                self._add_end(batch, item)
+            elif isinstance(item, FlushRequest):
+                batch.flushes.append(item)
+            elif isinstance(item, StopIngestor):
+                batch.stop = True
+        return batch
+
+    def _add_event(
+        self,
+        batch: _Batch,
+        state: _SessionState | None,
+        session_id: str,
+        event_type: str,
+        payload: bytes,
+        t: float,
+    ) -> None:
+        if state is None or state.failed:
+            if state is not None:
+                state.lost += 1
+            else:
+                log.warning("dropping event %s of unknown session %s", event_type, session_id)
+            return
+        seq = batch.next_seq.get(session_id, state.next_seq)
+        ts = format_ts(t)
+        batch.events.append(
+            (event_key(session_id, seq), assemble_event(ts, session_id, seq, event_type, payload))
+        )
+        batch.next_seq[session_id] = seq + 1
+        batch.last_ts[session_id] = ts
+
+    def _add_end(self, batch: _Batch, end: EndSession) -> None:
+        state = self._sessions.get(end.session_id)
+        if state is None:
+            return
+        if state.failed:
+            return  # its failure end was written when the commit failed
+        self._add_event(batch, state, end.session_id, "session_ended", end.payload, end.ts)
+        record = batch.records.get(end.session_id) or _copy_record(state.record)
+        record.status = end.status
+        record.error = end.error
+        record.ended_at = format_ts(end.ts)
+        batch.records[end.session_id] = record
+
+    def _commit(self, batch: _Batch) -> None:
+        try:
+            self._write_batch(batch)
+        except Exception as first:
+            log.warning("commit failed, retrying once: %s", first)
+            try:
+                self._write_batch(batch)
+            except Exception as second:
+                self._fail_batch(batch, second)
+                return
+        for sid, next_seq in batch.next_seq.items():
+            state = self._sessions[sid]
+            state.next_seq = next_seq
+            state.last_ts = batch.last_ts[sid]
+        for sid, record in batch.records.items():
+            self._sessions[sid].record = record
+            if record.ended_at is not None:
+                del self._sessions[sid]
+        self.committed_events += len(batch.events)
+        self.commit_count += 1
+        if self.bus.has_subscribers():
+            self.bus.publish([decode_event(value) for _, value in batch.events])
+
+    def _write_batch(self, batch: _Batch) -> None:
+        store = self.store
+        metas: list[tuple[bytes, bytes]] = []
+        touched = set(batch.next_seq) | set(batch.records)
+        for sid in touched:
+            state = self._sessions[sid]
+            next_seq = batch.next_seq.get(sid, state.next_seq)
+            record = batch.records.get(sid, state.record)
+            meta = SessionMeta(
+                next_seq=next_seq, status=record.status,
+                last_ts=batch.last_ts.get(sid, state.last_ts), event_count=next_seq - 1,
+            )
+            metas.append((sid.encode("ascii"), encode_meta(meta)))
+        records = [(sid.encode("ascii"), encode_record(r)) for sid, r in batch.records.items()]
+
+        def write(txn: lmdb.Transaction) -> None:
+            if records:
+                txn.cursor(db=store.sessions_db).putmulti(records)
+            if batch.events:
+                txn.cursor(db=store.events_db).putmulti(batch.events)
+            txn.cursor(db=store.meta_db).putmulti(metas)
+            store.before_commit(txn)
+
+        store.write(write)
+
+    def _fail_batch(self, batch: _Batch, error: Exception) -> None:
+        message = f"could not write events to {self.store.path}: {error}"
+        log.error("%s; marking sessions failed", message)
+        self.failure = IngestError(message + " — free disk space or check the store, then rerun")
+        lost_by_session: dict[str, int] = {}
+        for key, _ in batch.events:
+            sid = key.decode("ascii").rpartition(":")[0]
+            lost_by_session[sid] = lost_by_session.get(sid, 0) + 1
+        for sid in set(lost_by_session) | set(batch.records):
+            state = self._sessions.get(sid)
+            if state is None:
+                continue
+            state.failed = True
+            state.lost += lost_by_session.get(sid, 0)
+            self._write_failure_end(state)
+
+    def _write_failure_end(self, state: _SessionState) -> None:
+        """Best effort: `ingest_failed` and a `failed` record; a second failure is only logged."""
+        record = _copy_record(state.record)
+        record.status = FAILED
+        record.error = f"events could not be stored: {self.failure}"
+        record.ended_at = format_ts(time.time())
+        sid = record.session_id
+        seq = state.next_seq
+        payload = encode_payload({"error": str(self.failure), "lost_count": state.lost})
+        value = assemble_event(record.ended_at, sid, seq, "ingest_failed", payload)
+        meta = SessionMeta(next_seq=seq + 1, status=FAILED, last_ts=record.ended_at,
+                           event_count=seq)
+
+        def write(txn: lmdb.Transaction) -> None:
+            txn.put(event_key(sid, seq), value, db=self.store.events_db)
+            txn.put(sid.encode("ascii"), encode_record(record), db=self.store.sessions_db)
+            txn.put(sid.encode("ascii"), encode_meta(meta), db=self.store.meta_db)
+            self.store.before_commit(txn)
+
+        try:
+            self.store.write(write)
+            state.next_seq = seq + 1
+            state.record = record
+        except Exception as exc:
+            log.error("could not record the failure of session %s: %s", sid, exc)
+
+
+def _copy_record(record: SessionRecord) -> SessionRecord:
+    return SessionRecord(
+        session_id=record.session_id, command=record.command, args=record.args,
+        workspace=record.workspace, pid=record.pid, host=record.host,
+        proc_start=record.proc_start, started_at=record.started_at, ended_at=record.ended_at,
+        status=record.status, error=record.error,
+    )

@@ -1,0 +1,387 @@
+"""The event store: one LMDB environment, three observability sub-databases, and queries.
+
+`obs_sessions` maps a session id to its record, `obs_events` maps `session_id:seq` (seq padded
+to 20 digits, so key order is sequence order) to the event JSON, and `obs_session_meta` maps a
+session id to its next seq and status snapshot. Session ids are ULIDs, so key order is also
+creation order. Engine data lives in other sub-databases of the same environment
+(`open_db`). The map grows by itself; every transaction is short.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+import lmdb
+import msgspec
+
+from contextree.errors import (
+    SessionNotFoundError,
+    SessionStateError,
+    StoreError,
+    StoreMissingError,
+)
+from contextree.progress.event import Event, decode_event_or_none, event_key, session_prefix
+from contextree.progress.session import (
+    ACTIVE,
+    ENDED_STATUSES,
+    SessionMeta,
+    SessionRecord,
+    effective_status,
+)
+
+log = logging.getLogger(__name__)
+
+SESSIONS_DB, EVENTS_DB, META_DB = b"obs_sessions", b"obs_events", b"obs_session_meta"
+DEFAULT_MAP_SIZE = 256 << 20
+MAX_DBS = 32
+T = TypeVar("T")
+
+_record_decoder = msgspec.json.Decoder(SessionRecord)
+_meta_decoder = msgspec.json.Decoder(SessionMeta)
+_encoder = msgspec.json.Encoder()
+
+
+class _TxnGate:
+    """Lets many transactions run at once, but none while the map is being resized."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._active = 0
+        self._exclusive = False
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._exclusive)
+            self._active += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._active -= 1
+                if not self._active:
+                    self._cond.notify_all()
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._exclusive)
+            self._exclusive = True
+            self._cond.wait_for(lambda: not self._active)
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._exclusive = False
+                self._cond.notify_all()
+
+
+@dataclass
+class PruneResult:
+    """What a prune removed (or would remove, for a dry run)."""
+
+    removed: list[SessionRecord] = field(default_factory=list)
+    kept: int = 0
+    dry_run: bool = False
+
+
+def encode_record(record: SessionRecord) -> bytes:
+    return _encoder.encode(record)
+
+
+def encode_meta(meta: SessionMeta) -> bytes:
+    return _encoder.encode(meta)
+
+
+def decode_record(raw: bytes) -> SessionRecord | None:
+    try:
+        return _record_decoder.decode(raw)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        log.warning("skipping malformed session record: %s", exc)
+        return None
+
+
+class EventStore:
+    """The LMDB environment of one workspace and the observability queries over it."""
+
+    def __init__(self, env: lmdb.Environment, path: Path) -> None:
+        self.env = env
+        self.path = path
+        self._gate = _TxnGate()
+        self.commit_hook: Callable[[lmdb.Transaction], None] | None = None
+        self._dbs: dict[bytes, Any] = {}
+        self._dbs_lock = threading.Lock()
+        self.sessions_db = self.open_db(SESSIONS_DB.decode())
+        self.events_db = self.open_db(EVENTS_DB.decode())
+        self.meta_db = self.open_db(META_DB.decode())
+
+    @classmethod
+    def open(
+        cls, path: str | Path, *, create: bool = True, map_size: int = DEFAULT_MAP_SIZE
+    ) -> EventStore:
+        """Open (or create) the store at `path`; clears reader slots of dead processes."""
+        path = Path(path)
+        if not (path / "data.mdb").exists():
+            if not create:
+                raise StoreMissingError(
+                    f"no store at {path} — run `ctree init` here, or pass -C/--store"
+                )
+            try:
+                path.mkdir(mode=0o700, parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create store at {path}: {exc.strerror} — "
+                                 "check the directory's permissions") from exc
+        try:
+            env = lmdb.open(
+                str(path), map_size=map_size, max_dbs=MAX_DBS, subdir=True, sync=True,
+                metasync=True, writemap=False, max_readers=512, mode=0o600, create=create,
+            )
+        except lmdb.Error as exc:
+            raise StoreError(f"cannot open store at {path}: {exc} — check the path and its "
+                             "permissions, or remove a damaged store") from exc
+        env.reader_check()
+        return cls(env, path)
+
+    def close(self) -> None:
+        self.env.close()
+
+    # -- transactions ---------------------------------------------------------------------
+
+    def open_db(self, name: str) -> Any:
+        """A named sub-database handle, created if missing."""
+        key = name.encode("ascii")
+        with self._dbs_lock:
+            handle = self._dbs.get(key)
+            if handle is None:
+                handle = self.write(lambda txn: self.env.open_db(key, txn=txn, create=True))
+                self._dbs[key] = handle
+            return handle
+
+    def write(self, fn: Callable[[lmdb.Transaction], T]) -> T:
+        """Run `fn` in one write transaction and commit; grows the map when it fills up."""
+        while True:
+            grow_from = 0
+            with self._gate.shared():
+                try:
+                    with self.env.begin(write=True) as txn:
+                        return fn(txn)
+                except lmdb.MapFullError:
+                    grow_from = self.env.info()["map_size"]
+                except lmdb.MapResizedError:
+                    grow_from = -1
+            self._resize(grow_from)
+
+    @contextmanager
+    def read(self) -> Iterator[lmdb.Transaction]:
+        """A short read transaction (keep it short: a long one makes the file grow)."""
+        while True:
+            with self._gate.shared():
+                try:
+                    txn = self.env.begin(buffers=False)
+                except lmdb.MapResizedError:
+                    txn = None
+                if txn is not None:
+                    try:
+                        yield txn
+                    finally:
+                        txn.abort()
+                    return
+            self._resize(-1)
+
+    def _resize(self, grow_from: int) -> None:
+        with self._gate.exclusive():
+            if grow_from < 0:
+                self.env.set_mapsize(0)
+            elif self.env.info()["map_size"] == grow_from:
+                self.env.set_mapsize(grow_from * 2)
+                log.info("store map grown to %d MiB", grow_from * 2 >> 20)
+
+    def before_commit(self, txn: lmdb.Transaction) -> None:
+        """Called by the ingestor inside each write; `commit_hook` lets tests inject faults."""
+        if self.commit_hook is not None:
+            self.commit_hook(txn)
+
+    def last_txn_id(self) -> int:
+        """LMDB's last committed transaction id: changes whenever any process commits."""
+        return int(self.env.info()["last_txnid"])
+
+    # -- sessions -------------------------------------------------------------------------
+
+    def get_session(self, session_id: str) -> SessionRecord | None:
+        with self.read() as txn:
+            raw = cast("bytes | None", txn.get(session_id.encode("ascii"), db=self.sessions_db))
+        return decode_record(raw) if raw is not None else None
+
+    def get_meta(self, session_id: str) -> SessionMeta | None:
+        with self.read() as txn:
+            raw = txn.get(session_id.encode("ascii"), db=self.meta_db)
+        if raw is None:
+            return None
+        try:
+            return _meta_decoder.decode(raw)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            log.warning("skipping malformed meta of session %s", session_id)
+            return None
+
+    def list_sessions(
+        self, *, status: str | None = None, command: str | None = None, limit: int | None = None
+    ) -> list[SessionRecord]:
+        """Session records newest first, `status` replaced by the effective status."""
+        with self.read() as txn:
+            raws = [raw for _, raw in _iterate_reverse(txn.cursor(db=self.sessions_db))]
+        records: list[SessionRecord] = []
+        for raw in raws:
+            record = decode_record(raw)
+            if record is None:
+                continue
+            record.status = effective_status(record)
+            if status is not None and record.status != status:
+                continue
+            if command is not None and not _command_matches(record.command, command):
+                continue
+            records.append(record)
+            if limit is not None and len(records) >= limit:
+                break
+        return records
+
+    def resolve_session_id(self, ref: str) -> str:
+        """Resolve a full id, a unique prefix (any case) or `last` to a session id."""
+        ref = ref.strip()
+        if ref == "last":
+            with self.read() as txn:
+                cursor = txn.cursor(db=self.sessions_db)
+                if cursor.last():
+                    return bytes(cursor.key()).decode("ascii")
+            raise SessionNotFoundError(
+                "there are no sessions yet — run a command such as `ctree scan`"
+            )
+        prefix = ref.upper().encode("ascii", "replace")
+        matches: list[str] = []
+        if prefix:
+            with self.read() as txn:
+                cursor = txn.cursor(db=self.sessions_db)
+                if cursor.set_range(prefix):
+                    for key in cursor.iternext(keys=True, values=False):
+                        if not bytes(key).startswith(prefix) or len(matches) > 5:
+                            break
+                        matches.append(bytes(key).decode("ascii"))
+        if not matches:
+            raise SessionNotFoundError(f"no session matches {ref!r} — run `ctree sessions list`")
+        if len(matches) > 1:
+            raise SessionNotFoundError(
+                f"{ref!r} matches several sessions ({', '.join(m[:12] for m in matches[:3])}…) — "
+                "give more characters of the id"
+            )
+        return matches[0]
+
+    # -- events ---------------------------------------------------------------------------
+
+    def read_raw_events(
+        self, session_id: str, after_seq: int = 0, limit: int | None = None
+    ) -> list[tuple[bytes, bytes]]:
+        """Stored `(key, value)` pairs with seq > `after_seq`, in order, by one cursor seek."""
+        prefix = session_prefix(session_id)
+        out: list[tuple[bytes, bytes]] = []
+        with self.read() as txn:
+            cursor = txn.cursor(db=self.events_db)
+            if not cursor.set_range(event_key(session_id, after_seq + 1)):
+                return out
+            for key, value in cast("Iterator[tuple[bytes, bytes]]", cursor.iternext()):
+                if not key.startswith(prefix):
+                    break
+                out.append((key, value))
+                if limit is not None and len(out) >= limit:
+                    break
+        return out
+
+    def read_events(
+        self, session_id: str, after_seq: int = 0, limit: int | None = None
+    ) -> list[Event]:
+        """Events with seq > `after_seq`, in order; malformed values are skipped with a warning."""
+        events = []
+        for key, raw in self.read_raw_events(session_id, after_seq, limit):
+            event = decode_event_or_none(raw, key)
+            if event is not None:
+                events.append(event)
+        return events
+
+    # -- deletion and pruning -------------------------------------------------------------
+
+    def delete_session(self, session_id: str, *, force: bool = False) -> None:
+        """Delete a session with its events and meta; refuses an active one."""
+        record = self.get_session(session_id)
+        if record is None:
+            raise SessionNotFoundError(f"no session {session_id} — run `ctree sessions list`")
+        if not force and effective_status(record) == ACTIVE:
+            raise SessionStateError(
+                f"session {session_id} is still running (pid {record.pid}) — stop it first"
+            )
+        self.write(lambda txn: self._delete_in(txn, session_id))
+
+    def _delete_in(self, txn: lmdb.Transaction, session_id: str) -> None:
+        key = session_id.encode("ascii")
+        prefix = session_prefix(session_id)
+        cursor = txn.cursor(db=self.events_db)
+        if cursor.set_range(prefix):
+            while bytes(cursor.key()).startswith(prefix):
+                if not cursor.delete():
+                    break
+        txn.delete(key, db=self.meta_db)
+        txn.delete(key, db=self.sessions_db)
+
+    def _delete_quietly(self, session_id: str) -> None:
+        def delete(txn: lmdb.Transaction) -> None:
+            self._delete_in(txn, session_id)
+
+        self.write(delete)
+
+    def prune(
+        self,
+        *,
+        max_age_s: float | None,
+        max_count: int | None,
+        now_s: float,
+        dry_run: bool = False,
+        limit: int | None = None,
+    ) -> PruneResult:
+        """Remove ended sessions older than `max_age_s` or beyond the newest `max_count`.
+
+        Active and interrupted sessions are never removed (nor counted). `limit` bounds how
+        many are removed in one call, so the automatic prune after each command stays cheap.
+        """
+        from contextree.progress.event import parse_ts
+
+        ended = [r for r in self.list_sessions() if r.status in ENDED_STATUSES]
+        doomed: list[SessionRecord] = []
+        for index, record in enumerate(ended):
+            too_many = max_count is not None and index >= max_count
+            reference = record.ended_at or record.started_at
+            try:
+                age = now_s - parse_ts(reference)
+            except ValueError:
+                age = 0.0
+            too_old = max_age_s is not None and age > max_age_s
+            if too_many or too_old:
+                doomed.append(record)
+        doomed.reverse()  # oldest first, so a bounded prune removes the oldest
+        if limit is not None:
+            doomed = doomed[:limit]
+        if not dry_run:
+            for record in doomed:
+                self._delete_quietly(record.session_id)
+        return PruneResult(removed=doomed, kept=len(ended) - len(doomed), dry_run=dry_run)
+
+
+def _iterate_reverse(cursor: lmdb.Cursor) -> Iterator[tuple[bytes, bytes]]:
+    if cursor.last():
+        yield from cast("Iterator[tuple[bytes, bytes]]", cursor.iterprev())
+
+
+def _command_matches(command: str, wanted: str) -> bool:
+    return command == wanted or command.startswith(wanted + ".")
