@@ -9,11 +9,11 @@ one source of truth for the types and their required fields (names are append-on
 
 from __future__ import annotations
 
-import calendar
 import logging
 import re
 import time
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -210,8 +210,7 @@ def parse_ts(ts: str) -> float:
     """Parse an event timestamp back to seconds since the epoch."""
     if not is_valid_ts(ts):
         raise ValueError(f"not an event timestamp: {ts!r}")
-    whole = time.strptime(ts[:19], "%Y-%m-%dT%H:%M:%S")
-    return calendar.timegm(whole) + int(ts[20:23]) / 1000
+    return datetime.fromisoformat(ts).timestamp()
 
 
 def is_valid_ts(ts: object) -> bool:

@@ -87,7 +87,7 @@ class ProgressRuntime:
         put = self.bus.put
         put(StartSession(record))
         put((session_id, "session_started", payload, started))
-        session = Session(session_id, command, put, self._end_session)
+        session = Session(session_id, command, put, self._end_session, self.store)
         self.flush()
         return session
 

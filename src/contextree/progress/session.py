@@ -13,7 +13,7 @@ import socket
 import time
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 import psutil
@@ -21,6 +21,9 @@ from ulid import ULID
 
 from contextree.errors import EventError
 from contextree.progress.event import check_type_name, encode_payload
+
+if TYPE_CHECKING:
+    from contextree.progress.store import EventStore
 
 ACTIVE, COMPLETED, FAILED, INTERRUPTED = "active", "completed", "failed", "interrupted"
 ENDED_STATUSES = frozenset({COMPLETED, FAILED})
@@ -118,11 +121,12 @@ EndCallback = Callable[["Session", str, "str | None"], None]
 
 class Session:
     """The handle a command emits through. Use as a context manager: an exception ends the
-    session `failed` with the error (Ctrl-C: error `cancelled`), a normal exit `completed`."""
+    session `failed` with the error (Ctrl-C: error `cancelled`), a normal exit `completed`.
+    `store` is the session's store, for commands that keep engine data beside the events."""
 
     __slots__ = (
         "_end_callback", "_put", "command", "ended", "error", "session_id", "started_monotonic",
-        "status",
+        "status", "store",
     )
 
     def __init__(
@@ -131,8 +135,10 @@ class Session:
         command: str,
         put: Callable[[tuple[str, str, bytes, float]], None],
         end_callback: EndCallback,
+        store: EventStore,
     ) -> None:
         self.session_id = session_id
+        self.store = store
         self.command = command
         self._put = put
         self._end_callback = end_callback

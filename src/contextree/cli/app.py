@@ -1,0 +1,95 @@
+"""The root `ctree` command group and the error edge.
+
+Errors become one line on stderr naming the fix, exit 1 — a traceback only with `--verbose`.
+The same group parses commands typed into the TUI's command bar, so the two never disagree.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from collections.abc import Sequence
+
+import click
+
+from contextree import __version__
+from contextree.cli.common import CliContext
+from contextree.engine.workspace import resolve_workspace
+from contextree.errors import ContextreeError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-C", "--workspace", "workspace", type=click.Path(file_okay=False),
+              help="Workspace root (default: the current directory).")
+@click.option("--store", envvar="CTREE_STORE", type=click.Path(file_okay=False),
+              help="Store directory (default: <workspace>/.ctree/store; env CTREE_STORE).")
+@click.option("-v", "--verbose", is_flag=True, help="Show debug logs and tracebacks.")
+@click.version_option(__version__, prog_name="ctree")
+@click.pass_context
+def cli(ctx: click.Context, workspace: str | None, store: str | None, verbose: bool) -> None:
+    """contextree — AI-generated context for a codebase, every command a replayable session."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    ctx.obj = CliContext(workspace=resolve_workspace(workspace, store), verbose=verbose)
+
+
+def _register() -> None:
+    from contextree.cli.init import init
+    from contextree.cli.sessions import sessions
+
+    cli.add_command(init)
+    cli.add_command(sessions)
+
+
+_register()
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run `ctree` with `argv`; return the exit code (the error edge lives here)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    verbose = "-v" in args or "--verbose" in args
+    try:
+        result = cli.main(args=args, prog_name="ctree", standalone_mode=False)
+    except click.exceptions.Exit as exit_:
+        return exit_.exit_code
+    except click.ClickException as exc:
+        _print_error(_usage_message(exc))
+        return 1
+    except click.exceptions.Abort:
+        _print_error("aborted")
+        return 1
+    except KeyboardInterrupt:
+        _print_error("cancelled")
+        return 130
+    except ContextreeError as exc:
+        if verbose:
+            traceback.print_exc()
+        _print_error(str(exc))
+        return 1
+    except Exception as exc:  # a bug: say so in one line, full detail with --verbose
+        if verbose:
+            traceback.print_exc()
+        _print_error(f"unexpected {type(exc).__name__}: {exc} — rerun with --verbose for details")
+        return 1
+    return result if isinstance(result, int) else 0
+
+
+def _usage_message(exc: click.ClickException) -> str:
+    message = exc.format_message()
+    context = getattr(exc, "ctx", None)
+    if isinstance(exc, click.UsageError) and context is not None:
+        return f"{message} — run `{context.command_path} --help`"
+    return message
+
+
+def _print_error(message: str) -> None:
+    first_line = message.strip().splitlines()[0] if message.strip() else "failed"
+    click.echo(f"error: {first_line}", err=True)
+
+
+def main() -> None:
+    """Console entry point."""
+    sys.exit(run())

@@ -1,0 +1,110 @@
+"""What every command shares: the resolved workspace, and running a command as a session.
+
+`run_session` is the one place a command becomes a session: it opens the store (initialising
+the workspace if needed), starts the session, runs the command's body, emits
+`command_summary`, ends the session (`failed` with the error if the body raised), makes it
+durable and prunes old sessions per the workspace policy.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import click
+
+from contextree.engine.workspace import Workspace, init_workspace
+from contextree.errors import ContextreeError
+from contextree.progress import EventStore, ProgressRuntime, Session
+
+log = logging.getLogger(__name__)
+
+AUTO_PRUNE_LIMIT = 20
+"""At most this many sessions are pruned after a command, so the prune stays cheap."""
+
+
+@dataclass
+class CliContext:
+    """The resolved global options, passed to every command."""
+
+    workspace: Workspace
+    verbose: bool = False
+    quiet_session_line: bool = False
+
+
+pass_cli = click.make_pass_decorator(CliContext)
+
+SessionBody = Callable[[Session], dict[str, Any]]
+
+
+def run_session(
+    cli: CliContext, command: str, args: dict[str, Any], body: SessionBody
+) -> dict[str, Any]:
+    """Run `body` as the session `command`; return its summary counts."""
+    workspace = cli.workspace
+    if workspace.store_path == workspace.ctree_dir / "store":
+        init_workspace(workspace)
+    runtime = ProgressRuntime.open(workspace.store_path)
+    try:
+        summary = _run_body(runtime, workspace, command, args, body)
+        auto_prune(runtime.store, workspace)
+    finally:
+        runtime.close()
+    return summary
+
+
+def _run_body(
+    runtime: ProgressRuntime,
+    workspace: Workspace,
+    command: str,
+    args: dict[str, Any],
+    body: SessionBody,
+) -> dict[str, Any]:
+    started = time.monotonic()
+    with runtime.session(command, args, workspace=workspace.root) as session:
+        try:
+            summary = body(session)
+        except BaseException as exc:
+            _emit_summary(session, command, started, ok=False, error=_describe(exc))
+            raise
+        _emit_summary(session, command, started, ok=True, **summary)
+    return summary
+
+
+def _emit_summary(session: Session, command: str, started: float, *, ok: bool,
+                  **counts: Any) -> None:
+    duration_ms = int((time.monotonic() - started) * 1000)
+    session.emit("command_summary", {**counts, "command": command, "ok": ok,
+                                     "duration_ms": duration_ms})
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, KeyboardInterrupt):
+        return "cancelled"
+    return str(exc) or type(exc).__name__
+
+
+def auto_prune(store: EventStore, workspace: Workspace) -> None:
+    """Prune ended sessions per the workspace policy; bounded, and never fatal."""
+    try:
+        policy = sessions_policy(workspace)
+        store.prune(max_age_s=policy[0], max_count=policy[1], now_s=time.time(),
+                    limit=AUTO_PRUNE_LIMIT)
+    except ContextreeError as exc:
+        log.warning("automatic pruning skipped: %s", exc)
+
+
+def sessions_policy(workspace: Workspace) -> tuple[float, int]:
+    """`(max_age_s, max_count)` from the configuration."""
+    from contextree.engine.config import load_config
+
+    policy = load_config(workspace).sessions
+    return policy.max_age_s, policy.max_count
+
+
+def open_store(cli: CliContext) -> EventStore:
+    """Open the existing store for a read-only command (never creates one)."""
+    return EventStore.open(cli.workspace.store_path, create=False)

@@ -1,0 +1,26 @@
+"""`ctree init`: create `.ctree/` with the default configuration, as a session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from contextree.cli.common import CliContext, pass_cli, run_session
+from contextree.engine.workspace import init_workspace
+from contextree.progress import Session
+
+
+@click.command()
+@pass_cli
+def init(cli: CliContext) -> None:
+    """Create .ctree/ (config.toml, store) in the workspace."""
+    workspace = cli.workspace
+    created = init_workspace(workspace)
+
+    def body(session: Session) -> dict[str, Any]:
+        return {"created": created, "config": str(workspace.config_path)}
+
+    summary = run_session(cli, "init", {}, body)
+    verb = "initialised" if summary["created"] else "already initialised"
+    click.echo(f"{verb} {workspace.ctree_dir} (config: {workspace.config_path})")

@@ -1,0 +1,294 @@
+"""`ctree sessions …`: list, show, stream, replay, prune and delete stored sessions.
+
+These commands read the store; they create no session of their own, except `prune`, which
+changes the store and so runs as the session `sessions.prune`. A session may be named by its
+full id, any unique prefix, or `last`.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from typing import Any
+
+import click
+import msgspec
+from rich.console import Console
+from rich.table import Table
+
+from contextree.cli.common import CliContext, open_store, pass_cli, run_session, sessions_policy
+from contextree.durations import format_duration, parse_duration
+from contextree.errors import UsageError
+from contextree.progress import EventStore, Session, SessionRecord
+from contextree.progress.event import parse_ts, split_event_key
+from contextree.progress.follow import Follower
+from contextree.progress.session import ACTIVE, INTERRUPTED, effective_status
+from contextree.progress.state import SessionState, replay
+
+_json = msgspec.json.Encoder()
+STATUS_STYLES = {"active": "cyan", "completed": "green", "failed": "red", "interrupted": "yellow"}
+
+
+@click.group()
+def sessions() -> None:
+    """Inspect, follow, replay and prune the sessions in the store."""
+
+
+def session_row(store: EventStore, record: SessionRecord) -> dict[str, Any]:
+    """The summary of one session that `list --json` prints."""
+    meta = store.get_meta(record.session_id)
+    return {
+        "session_id": record.session_id,
+        "command": record.command,
+        "status": record.status,
+        "started_at": record.started_at,
+        "ended_at": record.ended_at,
+        "duration_ms": duration_ms(record),
+        "event_count": meta.event_count if meta else 0,
+        "pid": record.pid,
+        "error": record.error,
+    }
+
+
+def duration_ms(record: SessionRecord, now_s: float | None = None) -> int | None:
+    """Ended: ended − started. Active: elapsed so far. Interrupted: unknown (None)."""
+    try:
+        started = parse_ts(record.started_at)
+        if record.ended_at:
+            return int((parse_ts(record.ended_at) - started) * 1000)
+    except ValueError:
+        return None
+    if record.status == ACTIVE:
+        return int(((now_s or time.time()) - started) * 1000)
+    return None
+
+
+def format_ms(ms: int | None) -> str:
+    if ms is None:
+        return "—"
+    if ms < 1000:
+        return f"{ms} ms"
+    seconds = ms / 1000
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, seconds = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m{seconds:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
+
+
+def _echo_json(value: Any) -> None:
+    click.echo(_json.encode(value).decode())
+
+
+@sessions.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.option("--status", type=click.Choice(["active", "completed", "failed", "interrupted"]))
+@click.option("--command", "command", help="Only this command (and its subcommands).")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many, newest first.")
+@pass_cli
+def list_sessions(
+    cli: CliContext, as_json: bool, status: str | None, command: str | None, limit: int | None
+) -> None:
+    """List sessions, newest first, with their effective status."""
+    store = open_store(cli)
+    try:
+        records = store.list_sessions(status=status, command=command, limit=limit)
+        rows = [session_row(store, record) for record in records]
+    finally:
+        store.close()
+    if as_json:
+        _echo_json(rows)
+        return
+    if not rows:
+        click.echo("no sessions yet — run `ctree scan` or `ctree context generate`")
+        return
+    table = Table(box=None, header_style="bold")
+    for column in ("session", "started", "command", "duration", "status", "events"):
+        table.add_column(column, justify="right" if column in ("duration", "events") else "left",
+                         no_wrap=True)
+    for row in rows:
+        style = STATUS_STYLES.get(row["status"], "")
+        table.add_row(
+            row["session_id"], row["started_at"].replace("T", " ")[:19], row["command"],
+            format_ms(row["duration_ms"]), f"[{style}]{row['status']}[/]", str(row["event_count"]),
+        )
+    Console().print(table)
+
+
+@sessions.command("show")
+@click.argument("session_ref")
+@click.option("--json", "as_json", is_flag=True, help="Print the record and summary as JSON.")
+@pass_cli
+def show(cli: CliContext, session_ref: str, as_json: bool) -> None:
+    """Show a session's record and the summary of its state."""
+    store = open_store(cli)
+    try:
+        record, state = _load_state(store, session_ref)
+        row = session_row(store, record)
+    finally:
+        store.close()
+    summary = state.to_json()
+    if as_json:
+        summary.pop("nodes")
+        _echo_json({"record": msgspec.to_builtins(record), **row, "state": summary})
+        return
+    _print_show(record, row, state)
+
+
+def _print_show(record: SessionRecord, row: dict[str, Any], state: SessionState) -> None:
+    style = STATUS_STYLES.get(record.status, "")
+    console = Console()
+    console.print(f"[bold]{record.session_id}[/]  {record.command}  [{style}]{record.status}[/]")
+    lines = [
+        ("started", record.started_at),
+        ("ended", record.ended_at or "—"),
+        ("duration", format_ms(row["duration_ms"])),
+        ("events", str(row["event_count"])),
+        ("owner", f"pid {record.pid} on {record.host}"),
+        ("workspace", record.workspace or "—"),
+    ]
+    if record.args:
+        lines.append(("args", " ".join(f"{k}={v}" for k, v in record.args.items())))
+    if state.total_nodes or state.nodes:
+        lines.append(("nodes", f"{state.total_nodes} planned, {state.completed_count} completed, "
+                               f"{state.skipped_count} skipped, {state.failed_count} failed"))
+    if state.total_levels:
+        lines.append(("levels", f"{len(state.levels)} of {state.total_levels} started"))
+    if state.event_types["scan_started"]:
+        scan = state.scan
+        lines.append(("scan", f"{scan.file_count} files, {scan.dir_count} dirs, "
+                              f"{scan.bytes_hashed} bytes hashed, changed: {scan.changed}"))
+    if state.event_types["watch_started"]:
+        watch = state.watch
+        lines.append(("watch", f"{watch.batches} batches, {watch.changes} changes"))
+    if record.error:
+        lines.append(("error", record.error))
+    for label, value in lines:
+        console.print(f"  [dim]{label:<10}[/] {value}", highlight=False)
+
+
+def _load_state(store: EventStore, session_ref: str) -> tuple[SessionRecord, SessionState]:
+    session_id = store.resolve_session_id(session_ref)
+    record = store.get_session(session_id)
+    if record is None:  # deleted between resolve and read
+        raise UsageError(f"session {session_id} vanished — run `ctree sessions list`")
+    record.status = effective_status(record)
+    return record, replay(store.read_events(session_id), record)
+
+
+@sessions.command("events")
+@click.argument("session_ref")
+@click.option("--after", "after_seq", type=click.IntRange(min=0), default=0,
+              help="Only events with seq greater than this.")
+@click.option("--follow", "-f", is_flag=True, help="Stream new events until the session ends.")
+@pass_cli
+def events(cli: CliContext, session_ref: str, after_seq: int, follow: bool) -> None:
+    """Print a session's events as JSON lines, exactly as stored."""
+    store = open_store(cli)
+    try:
+        session_id = store.resolve_session_id(session_ref)
+        follower = Follower(store, session_id, after_seq)
+        out = sys.stdout.buffer
+        for key, raw in store.read_raw_events(session_id, after_seq):
+            out.write(raw + b"\n")
+            follower.last_seen = split_event_key(key)[1]
+        out.flush()
+        if follow:
+            _stream(follower, out)
+    finally:
+        store.close()
+
+
+def _stream(follower: Follower, out: Any) -> None:
+    stop = threading.Event()
+    try:
+        while not follower.finished:
+            for _, raw in follower.wait_raw(1.0, stop=stop):
+                out.write(raw + b"\n")
+            out.flush()
+    except KeyboardInterrupt:
+        stop.set()
+
+
+@sessions.command("replay")
+@click.argument("session_ref")
+@click.option("--json", "as_json", is_flag=True, help="Print the final state model as JSON.")
+@pass_cli
+def replay_command(cli: CliContext, session_ref: str, as_json: bool) -> None:
+    """Rebuild a session's final state from its stored events."""
+    store = open_store(cli)
+    try:
+        record, state = _load_state(store, session_ref)
+    finally:
+        store.close()
+    if as_json:
+        _echo_json(state.to_json())
+        return
+    _print_show(record, session_row_from_state(record, state), state)
+    for level in state.level_list():
+        click.echo(f"  level {level.index}: {level.node_count} nodes, {level.completed_count} "
+                   f"completed, {level.failed_count} failed ({level.status})")
+    for node in state.nodes.values():
+        if node.status == "failed":
+            click.echo(f"  failed {node.path}: {node.error}")
+
+
+def session_row_from_state(record: SessionRecord, state: SessionState) -> dict[str, Any]:
+    return {"duration_ms": state.duration_ms or duration_ms(record),
+            "event_count": state.event_count}
+
+
+@sessions.command("prune")
+@click.option("--max-age", help="Remove ended sessions older than this (e.g. 14d, 12h).")
+@click.option("--max-count", type=click.IntRange(min=0), help="Keep at most this many ended.")
+@click.option("--dry-run", is_flag=True, help="Only show what would be removed.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@pass_cli
+def prune(cli: CliContext, max_age: str | None, max_count: int | None, dry_run: bool,
+          as_json: bool) -> None:
+    """Remove old ended sessions (never active or interrupted ones)."""
+    open_store(cli).close()  # a missing store is an error, not a new empty one
+    default_age, default_count = sessions_policy(cli.workspace)
+    max_age_s = parse_duration(max_age) if max_age is not None else default_age
+    count = max_count if max_count is not None else default_count
+    args = {"max_age": format_duration(max_age_s), "max_count": count, "dry_run": dry_run}
+    result: dict[str, Any] = {}
+
+    def body(session: Session) -> dict[str, Any]:
+        outcome = session.store.prune(
+            max_age_s=max_age_s, max_count=count, now_s=time.time(), dry_run=dry_run
+        )
+        result["removed"] = [r.session_id for r in outcome.removed]
+        result["kept"] = outcome.kept
+        return {"removed_count": len(outcome.removed), "kept_count": outcome.kept,
+                "dry_run": dry_run}
+
+    summary = run_session(cli, "sessions.prune", args, body)
+    if as_json:
+        _echo_json({**result, "dry_run": dry_run, "max_age": args["max_age"], "max_count": count})
+        return
+    verb = "would remove" if dry_run else "removed"
+    click.echo(f"{verb} {summary['removed_count']} session(s), kept {summary['kept_count']} "
+               f"(max age {args['max_age']}, max count {count})")
+    for session_id in result["removed"]:
+        click.echo(f"  {session_id}")
+
+
+@sessions.command("delete")
+@click.argument("session_ref")
+@pass_cli
+def delete(cli: CliContext, session_ref: str) -> None:
+    """Delete a session and its events (refuses an active one)."""
+    store = open_store(cli)
+    try:
+        session_id = store.resolve_session_id(session_ref)
+        record = store.get_session(session_id)
+        store.delete_session(session_id)
+    finally:
+        store.close()
+    status = record.status if record else "?"
+    note = " (it was interrupted)" if status == INTERRUPTED else ""
+    click.echo(f"deleted session {session_id}{note}")
