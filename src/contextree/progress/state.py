@@ -162,6 +162,8 @@ class SessionState:
 
     def apply(self, event: Event) -> None:
         """Fold one event into the state (events of one session, in seq order)."""
+        if self.session_id is None:
+            self.session_id = event.session
         self.last_seq = event.seq
         self.last_ts = event.ts
         self.event_count += 1

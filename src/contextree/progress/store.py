@@ -113,6 +113,7 @@ class EventStore:
     def __init__(self, env: lmdb.Environment, path: Path) -> None:
         self.env = env
         self.path = path
+        self._references = 1
         self._gate = _TxnGate()
         self.commit_hook: Callable[[lmdb.Transaction], None] | None = None
         self._dbs: dict[bytes, Any] = {}
@@ -125,30 +126,28 @@ class EventStore:
     def open(
         cls, path: str | Path, *, create: bool = True, map_size: int = DEFAULT_MAP_SIZE
     ) -> EventStore:
-        """Open (or create) the store at `path`; clears reader slots of dead processes."""
-        path = Path(path)
-        if not (path / "data.mdb").exists():
-            if not create:
-                raise StoreMissingError(
-                    f"no store at {path} — run `ctree init` here, or pass -C/--store"
-                )
-            try:
-                path.mkdir(mode=0o700, parents=True, exist_ok=True)
-            except OSError as exc:
-                raise StoreError(f"cannot create store at {path}: {exc.strerror} — "
-                                 "check the directory's permissions") from exc
-        try:
-            env = lmdb.open(
-                str(path), map_size=map_size, max_dbs=MAX_DBS, subdir=True, sync=True,
-                metasync=True, writemap=False, max_readers=512, mode=0o600, create=create,
-            )
-        except lmdb.Error as exc:
-            raise StoreError(f"cannot open store at {path}: {exc} — check the path and its "
-                             "permissions, or remove a damaged store") from exc
-        env.reader_check()
-        return cls(env, path)
+        """Open (or create) the store at `path`; clears reader slots of dead processes.
+
+        LMDB allows one environment handle per process, so opening a store that this process
+        already has open returns the same object (reference-counted; `close` releases it).
+        """
+        path = Path(path).absolute()
+        with _registry_lock:
+            shared = _open_stores.get(path)
+            if shared is not None:
+                shared._references += 1
+                return shared
+            store = cls(_open_environment(path, create=create, map_size=map_size), path)
+            _open_stores[path] = store
+            return store
 
     def close(self) -> None:
+        """Release this reference; the environment closes with the last one."""
+        with _registry_lock:
+            self._references -= 1
+            if self._references > 0:
+                return
+            _open_stores.pop(self.path, None)
         self.env.close()
 
     # -- transactions ---------------------------------------------------------------------
@@ -376,6 +375,33 @@ class EventStore:
             for record in doomed:
                 self._delete_quietly(record.session_id)
         return PruneResult(removed=doomed, kept=len(ended) - len(doomed), dry_run=dry_run)
+
+
+_open_stores: dict[Path, EventStore] = {}
+_registry_lock = threading.Lock()
+
+
+def _open_environment(path: Path, *, create: bool, map_size: int) -> lmdb.Environment:
+    if not (path / "data.mdb").exists():
+        if not create:
+            raise StoreMissingError(
+                f"no store at {path} — run `ctree init` here, or pass -C/--store"
+            )
+        try:
+            path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create store at {path}: {exc.strerror} — "
+                             "check the directory's permissions") from exc
+    try:
+        env = lmdb.open(
+            str(path), map_size=map_size, max_dbs=MAX_DBS, subdir=True, sync=True,
+            metasync=True, writemap=False, max_readers=512, mode=0o600, create=create,
+        )
+    except lmdb.Error as exc:
+        raise StoreError(f"cannot open store at {path}: {exc} — check the path and its "
+                         "permissions, or remove a damaged store") from exc
+    env.reader_check()
+    return env
 
 
 def _iterate_reverse(cursor: lmdb.Cursor) -> Iterator[tuple[bytes, bytes]]:

@@ -1,0 +1,24 @@
+"""Shared fixtures: a real store in a temporary directory, and a runtime over it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from contextree.progress import ProgressRuntime
+
+
+@pytest.fixture
+def store_path(tmp_path: Path) -> Path:
+    return tmp_path / "store"
+
+
+@pytest.fixture
+def runtime(store_path: Path) -> Iterator[ProgressRuntime]:
+    rt = ProgressRuntime.open(store_path)
+    try:
+        yield rt
+    finally:
+        rt.close()
