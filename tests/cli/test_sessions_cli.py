@@ -99,7 +99,7 @@ def test_bad_input_is_one_line_exit_1(
     workspace: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
 ) -> None:
     ctree(capsys, "-C", str(workspace), "init")
-    code, out, err = ctree(capsys, "-C", str(workspace), *args)
+    code, _, err = ctree(capsys, "-C", str(workspace), *args)
     assert code == 1 and message in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
 

@@ -24,7 +24,8 @@ def test_session_ids_are_unique_under_rapid_creation() -> None:
 
 
 def test_session_ids_are_unique_across_processes() -> None:
-    code = "from contextree.progress.session import new_session_id as n; print(*(n() for _ in range(2000)))"
+    code = ("from contextree.progress.session import new_session_id as n;"
+            "print(*(n() for _ in range(2000)))")
     outputs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                               check=True).stdout.split() for _ in range(3)]
     ids = [i for out in outputs for i in out] + [new_session_id() for _ in range(2000)]
