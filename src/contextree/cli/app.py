@@ -43,6 +43,14 @@ def _register() -> None:
     cli.add_command(init)
     cli.add_command(sessions)
 
+    from contextree.cli.scan import scan
+    from contextree.cli.status import status
+    from contextree.cli.watch import watch
+
+    cli.add_command(scan)
+    cli.add_command(status)
+    cli.add_command(watch)
+
 
 _register()
 

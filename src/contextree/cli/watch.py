@@ -1,0 +1,74 @@
+"""`ctree watch [--debounce-ms N] [--generate]`: keep the tree current until stopped.
+
+SIGINT and SIGTERM stop the watch cleanly: it emits `watch_stopped` and the session ends
+`completed`. `batch_handler` is where `--generate` plugs in context regeneration.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any
+
+import click
+
+from contextree.cli.common import CliContext, pass_cli, run_session
+from contextree.engine.watch import DEFAULT_DEBOUNCE_MS, WatchBatch, WatchStop, watch_workspace
+from contextree.errors import UsageError
+from contextree.progress import EventStore, Session
+
+BatchHandler = Callable[[WatchBatch], None]
+
+
+@click.command()
+@click.option("--debounce-ms", type=click.IntRange(min=1), default=DEFAULT_DEBOUNCE_MS,
+              show_default=True, help="Group changes arriving within this many milliseconds.")
+@click.option("--generate", is_flag=True,
+              help="Regenerate context for changed nodes and their ancestors.")
+@pass_cli
+def watch(cli: CliContext, debounce_ms: int, generate: bool) -> None:
+    """Watch the workspace and update the tree after every batch of changes."""
+    stop = WatchStop()
+
+    def body(session: Session) -> dict[str, Any]:
+        store = EventStore.open(cli.workspace.store_path)
+        try:
+            on_batch = batch_handler(cli, session, store) if generate else None
+            click.echo(f"watching {cli.workspace.root} — session {session.session_id} "
+                       "(Ctrl-C to stop)")
+            with stop_on_signals(stop):
+                result = watch_workspace(
+                    cli.workspace, store, session, stop_event=stop, debounce_ms=debounce_ms,
+                    generate=generate, on_batch=on_batch,
+                )
+        finally:
+            store.close()
+        click.echo(f"stopped ({result.reason}): {result.batch_count} batches, "
+                   f"{result.change_count} changes")
+        return {"batch_count": result.batch_count, "change_count": result.change_count,
+                "root_id": result.root_id, "reason": result.reason}
+
+    run_session(cli, "watch", {"debounce_ms": debounce_ms, "generate": generate}, body)
+
+
+def batch_handler(cli: CliContext, session: Session, store: EventStore) -> BatchHandler:
+    """The `--generate` hook: called with each processed batch (changed and updated paths)."""
+    raise UsageError("watch --generate is not available in this build — run "
+                     "`ctree context generate` after changes instead")
+
+
+@contextmanager
+def stop_on_signals(stop: WatchStop) -> Iterator[None]:
+    """Turn SIGINT and SIGTERM into a clean stop for the duration of the block."""
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        stop.stop(f"signal {signal.Signals(signum).name}")
+
+    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
