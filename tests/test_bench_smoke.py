@@ -1,0 +1,60 @@
+"""Each benchmark runs in `--quick` mode, exits 0 and prints its figure lines.
+
+No timing is asserted (timed assertions are flaky on shared machines): the figures of a quick run
+are meaningless, this only keeps the scripts working as the code they measure changes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+
+FIGURES = {
+    "bench_emit": [
+        "emit.batch100.median_us", "emit.batch100.p99_us", "emit.single.median_us",
+        "emit.single.p99_us", "emit.paced10k.median_us",
+    ],
+    "bench_ingest": [
+        "ingest.end_to_end_eps", "ingest.commit_only_eps", "ingest.lmdb_same_batches_eps",
+        "ingest.lmdb_per_event_eps",
+    ],
+    "bench_visibility": [
+        "visibility.steady1k.p50_ms", "visibility.steady1k.p95_ms", "visibility.steady1k.max_ms",
+        "visibility.burst20k.p50_ms", "visibility.burst20k.p95_ms",
+    ],
+    "bench_replay": [
+        "replay.read_and_reduce_eps", "replay.read_only_eps", "replay.reduce_only_eps",
+    ],
+}
+TARGETED = {
+    "bench_emit": 1, "bench_ingest": 1, "bench_visibility": 3, "bench_replay": 1,
+}
+NUMBER = r"(?:[\d,]+(?:\.\d+)?|nan)"
+
+
+@pytest.mark.parametrize("bench", sorted(FIGURES))
+def test_bench_quick_runs_and_prints_figures(bench: str, tmp_path: Path) -> None:
+    report = tmp_path / "figures.json"
+    result = subprocess.run(
+        [sys.executable, str(BENCH / f"{bench}.py"), "--quick", "--dir", str(tmp_path),
+         "--json", str(report)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    for key in FIGURES[bench]:
+        assert re.search(rf"^{re.escape(key)}\s+{NUMBER} \S+", out, re.MULTILINE), (key, out)
+    verdicts = re.findall(r"\| target (?:<=|>=) \S+ \S+ (PASS|MISS)\b", out, re.MULTILINE)
+    assert len(verdicts) == TARGETED[bench], out
+    assert re.search(rf"^SUMMARY {bench}: \d+ PASS, \d+ MISS$", out, re.MULTILINE), out
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert data["bench"] == bench and data["quick"] is True
+    assert {row["key"] for row in data["rows"]} >= set(FIGURES[bench])
+    assert not list(tmp_path.glob("bench-*")), "the benchmark left its temporary store behind"
