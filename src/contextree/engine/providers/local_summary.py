@@ -1,0 +1,145 @@
+"""The shape of a local summary and the text helpers every local summarizer shares.
+
+A `Summary` is a one-sentence purpose, a line of facts and titled sections of markdown lines;
+`render_summary` turns it into a frame whose first prose line is the purpose, so a directory
+(or a reader) can quote any frame by its first sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+MAX_PURPOSE_CHARS = 200
+MAX_ITEMS = 30
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9`\"'(\[*])")
+_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
+_LABEL = re.compile(r"^(?:purpose|summary|overview|description)\s*:\s*", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Section:
+    """A `## title` followed by markdown lines (bullets or paragraphs)."""
+
+    title: str
+    lines: tuple[str, ...]
+
+
+@dataclass
+class Summary:
+    """What a local summarizer found out about one node."""
+
+    purpose: str
+    facts: list[str] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)
+
+    def add(self, title: str, lines: list[str]) -> None:
+        """Append a section unless it has no lines."""
+        if lines:
+            self.sections.append(Section(title, tuple(lines)))
+
+
+def render_summary(path: str, summary: Summary) -> str:
+    """The markdown frame: heading, purpose, facts, then each section."""
+    parts = [f"# `{path}`", "", summary.purpose]
+    if summary.facts:
+        parts += ["", " · ".join(summary.facts)]
+    for section in summary.sections:
+        parts += ["", f"## {section.title}", "", *section.lines]
+    return "\n".join(parts) + "\n"
+
+
+def first_sentence(text: str, limit: int = MAX_PURPOSE_CHARS) -> str:
+    """The first sentence of `text` on one line, ending in punctuation, at most `limit` chars."""
+    flat = " ".join(text.split())
+    if not flat:
+        return ""
+    sentence = _SENTENCE_END.split(flat, maxsplit=1)[0]
+    sentence = shorten(sentence, limit)
+    if sentence[-1] not in ".!?…:":
+        sentence += "."
+    return sentence
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters with an ellipsis when cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def plain_text(markdown_line: str) -> str:
+    """A markdown line without links, emphasis, list or quote markers and a leading label."""
+    line = markdown_line.strip()
+    line = re.sub(r"^(?:[-*+>]|\d+[.)])\s+", "", line)
+    line = _LINK.sub(r"\1", line)
+    line = _EMPHASIS.sub(r"\2", line)
+    return _LABEL.sub("", line).strip()
+
+
+def frame_purpose(markdown: str) -> str:
+    """The first prose sentence of a frame: headings, fences, tables and rules skipped."""
+    in_fence = False
+    for raw in markdown.splitlines():
+        line = raw.strip()
+        if line.startswith(("```", "~~~")):
+            in_fence = not in_fence
+            continue
+        if in_fence or not line or _is_structure(line):
+            continue
+        text = plain_text(line)
+        if text:
+            return first_sentence(text)
+    return ""
+
+
+def _is_structure(line: str) -> bool:
+    return line.startswith(("#", "|", "<!--", "<", "![", "[![")) or set(line) <= set("-=*_ ")
+
+
+def human_size(size: int) -> str:
+    """`812 B`, `3.1 KB`, `2.4 MB` (binary multiples)."""
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
+def count_lines(text: str) -> int:
+    """Lines in `text`, a last line without a newline included."""
+    if not text:
+        return 0
+    return text.count("\n") + (0 if text.endswith("\n") else 1)
+
+
+def capped(items: list[str], limit: int = MAX_ITEMS) -> list[str]:
+    """`items` with everything past `limit` replaced by one `… and N more` line."""
+    if len(items) <= limit:
+        return items
+    return [*items[:limit], f"- … and {len(items) - limit} more"]
+
+
+def code(text: str) -> str:
+    """`text` as an inline code span, safe for backticks inside."""
+    fence = "``" if "`" in text else "`"
+    padding = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{padding}{text}{padding}{fence}"
+
+
+def join_names(names: list[str], limit: int = 3) -> str:
+    """`a`, `b` and `c` — or `a`, `b`, `c` and 4 more."""
+    shown = [code(name) for name in names[:limit]]
+    rest = len(names) - len(shown)
+    if rest > 0:
+        return ", ".join(shown) + f" and {rest} more"
+    if len(shown) <= 1:
+        return "".join(shown)
+    return ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
+def plural(count: int, noun: str, plural_form: str | None = None) -> str:
+    """`1 function`, `3 functions`, `2 classes`."""
+    if count == 1:
+        return f"1 {noun}"
+    return f"{count} {plural_form or noun + 's'}"
