@@ -22,3 +22,16 @@ def runtime(store_path: Path) -> Iterator[ProgressRuntime]:
         yield rt
     finally:
         rt.close()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--long", action="store_true",
+                     help="run the reliability matrix and stress tests in full (soak)")
+
+
+@pytest.fixture
+def long_mode(request: pytest.FixtureRequest) -> bool:
+    """True under `--long` (or CTREE_LONG=1): stress tests run at full size."""
+    import os
+
+    return bool(request.config.getoption("--long")) or os.environ.get("CTREE_LONG") == "1"

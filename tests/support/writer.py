@@ -25,15 +25,21 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=0.0, help="events per second (0: max)")
     parser.add_argument("--no-end", action="store_true")
     parser.add_argument("--command", default="test.writer")
+    parser.add_argument("--map-size", type=int, default=0, help="initial LMDB map size (bytes)")
+    parser.add_argument("--payload-bytes", type=int, default=0, help="pad each event's data")
     options = parser.parse_args()
-    runtime = ProgressRuntime.open(options.store)
+    if options.map_size:
+        runtime = ProgressRuntime.open(options.store, map_size=options.map_size)
+    else:
+        runtime = ProgressRuntime.open(options.store)
+    padding = "x" * options.payload_bytes
     session = runtime.session(options.command, {"count": options.count})
     print(f"SESSION {session.session_id}", flush=True)
     interval = 1.0 / options.rate if options.rate else 0.0
     next_at = time.monotonic()
     for index in range(1, options.count + 1):
         session.emit("node_generation_started", {"path": f"f{index}.py", "index": index,
-                                                 "t_emit": time.time()})
+                                                 "t_emit": time.time(), "pad": padding})
         if index % options.flush_every == 0:
             runtime.flush()
             print(f"ACK {index}", flush=True)

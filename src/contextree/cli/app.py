@@ -39,9 +39,11 @@ def cli(ctx: click.Context, workspace: str | None, store: str | None, verbose: b
 def _register() -> None:
     from contextree.cli.init import init
     from contextree.cli.sessions import sessions
+    from contextree.cli.tui import tui
 
     cli.add_command(init)
     cli.add_command(sessions)
+    cli.add_command(tui)
 
     from contextree.cli.scan import scan
     from contextree.cli.status import status
@@ -50,6 +52,14 @@ def _register() -> None:
     cli.add_command(scan)
     cli.add_command(status)
     cli.add_command(watch)
+
+    from contextree.cli.agent import agent
+    from contextree.cli.context import context
+    from contextree.cli.provider import provider
+
+    cli.add_command(context)
+    cli.add_command(agent)
+    cli.add_command(provider)
 
 
 _register()
@@ -77,12 +87,27 @@ def run(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         _print_error(str(exc))
         return 1
+    except OSError as exc:
+        if verbose:
+            traceback.print_exc()
+        _print_error(_os_error_message(exc))
+        return 1
     except Exception as exc:  # a bug: say so in one line, full detail with --verbose
         if verbose:
             traceback.print_exc()
         _print_error(f"unexpected {type(exc).__name__}: {exc} — rerun with --verbose for details")
         return 1
     return result if isinstance(result, int) else 0
+
+
+def _os_error_message(exc: OSError) -> str:
+    where = f" ({exc.filename})" if exc.filename else ""
+    reason = exc.strerror or str(exc)
+    if isinstance(exc, PermissionError):
+        return f"permission denied{where} — check the path's owner and permissions"
+    if exc.errno == 28:
+        return f"no space left on device{where} — free disk space and rerun"
+    return f"{reason}{where} — check the path and the disk"
 
 
 def _usage_message(exc: click.ClickException) -> str:

@@ -64,10 +64,39 @@ class Workspace:
     def is_initialised(self) -> bool:
         return self.config_path.is_file()
 
+    def relative_path(self, path: str | os.PathLike[str] | None) -> str:
+        """`path` (absolute, or relative to the root) as a workspace-relative POSIX path.
+
+        `.` is the root. A path outside the workspace, or one that does not exist, is a
+        `WorkspaceError` saying so.
+        """
+        if path is None or str(path) in ("", "."):
+            return "."
+        full = Path(os.path.normpath(self.root / Path(path)))
+        if not full.is_relative_to(self.root):
+            raise WorkspaceError(
+                f"{path} is outside the workspace {self.root} — pass a path inside it, "
+                "or choose the workspace with -C"
+            )
+        if not os.path.lexists(full):
+            raise WorkspaceError(
+                f"{path} does not exist — pass a file or directory in the workspace"
+            )
+        return full.relative_to(self.root).as_posix() or "."
+
 
 def resolve_workspace(root: str | os.PathLike[str] | None, store: str | None = None) -> Workspace:
     """Resolve `-C/--workspace` and `--store` (or `CTREE_STORE`) into a `Workspace`."""
     path = Path(root if root is not None else os.getcwd()).expanduser()
+    try:
+        return _resolve(path, store)
+    except PermissionError as exc:
+        raise WorkspaceError(
+            f"cannot access {exc.filename or path}: permission denied — check its permissions"
+        ) from exc
+
+
+def _resolve(path: Path, store: str | None) -> Workspace:
     if not path.exists():
         raise WorkspaceError(f"workspace {path} does not exist — pass an existing directory to -C")
     if not path.is_dir():

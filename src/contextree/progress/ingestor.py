@@ -38,7 +38,11 @@ MAX_BATCH = 16_384
 
 @dataclass
 class StartSession:
+    """A new session: its record and `session_started` (seq 1) commit in the same batch."""
+
     record: SessionRecord
+    payload: bytes
+    ts: float
 
 
 @dataclass
@@ -116,8 +120,9 @@ class Ingestor(threading.Thread):
                 self._add_event(batch, sessions.get(session_id), session_id, event_type, payload, t)
             elif isinstance(item, StartSession):
                 sid = item.record.session_id
-                sessions[sid] = _SessionState(record=item.record)
+                state = sessions[sid] = _SessionState(record=item.record)
                 batch.records[sid] = item.record
+                self._add_event(batch, state, sid, "session_started", item.payload, item.ts)
             elif isinstance(item, EndSession):
                 self._add_end(batch, item)
             elif isinstance(item, FlushRequest):

@@ -85,8 +85,7 @@ class ProgressRuntime:
              "pid": self._pid, "version": __version__}
         )
         put = self.bus.put
-        put(StartSession(record))
-        put((session_id, "session_started", payload, started))
+        put(StartSession(record, payload, started))
         session = Session(session_id, command, put, self._end_session, self.store)
         self.flush()
         return session

@@ -67,31 +67,18 @@ def process_start_time(pid: int | None = None) -> float:
     return float(psutil.Process(pid if pid is not None else os.getpid()).create_time())
 
 
-_liveness_cache: dict[tuple[int, float], tuple[float, bool]] = {}
-_LIVENESS_TTL_S = 0.5
-
-
 def owner_alive(pid: int, host: str, proc_start: float) -> bool:
     """Whether the process that owns a session still runs.
 
     On another host we cannot tell, so the owner is assumed alive (never call a live
     session interrupted). A zombie counts as dead; a pid reused by a process that started
-    at another time counts as dead.
+    at another time counts as dead. Only unended sessions are probed (tens of µs each).
     """
     if host and host != HOST:
         return True
     if pid <= 0:
         return False
-    key = (pid, proc_start)
-    now = time.monotonic()
-    cached = _liveness_cache.get(key)
-    if cached is not None and now - cached[0] < _LIVENESS_TTL_S:
-        return cached[1]
-    alive = _probe_owner(pid, proc_start)
-    if len(_liveness_cache) > 4096:
-        _liveness_cache.clear()
-    _liveness_cache[key] = (now, alive)
-    return alive
+    return _probe_owner(pid, proc_start)
 
 
 def _probe_owner(pid: int, proc_start: float) -> bool:
