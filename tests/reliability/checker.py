@@ -56,7 +56,9 @@ def _check_session(store: EventStore, sid: str, ended_at: str | None,
             problems.append(f"{sid}: seq {seq} where {expected} was expected (gap or duplicate)")
             break
         if event.seq != seq or event.session != sid or key_sid != sid:
-            problems.append(f"{sid}: event at key seq {seq} says session/seq {event.session}/{event.seq}")
+            problems.append(
+                f"{sid}: event at key seq {seq} says session/seq {event.session}/{event.seq}"
+            )
         types.append(event.type)
     if types and types[0] != "session_started":
         problems.append(f"{sid}: first event is {types[0]}, not session_started")

@@ -4,6 +4,7 @@ that made n events durable. The parent kills it at a random moment with SIGKILL.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -36,10 +37,8 @@ def run_killed_child(body: Callable[[Callable[[str], None]], None], kill_after_s
     remaining = deadline - time.monotonic()
     if remaining > 0:
         time.sleep(remaining)  # the random kill moment itself, not a wait for a result
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     _, status = os.waitpid(pid, 0)
     data = b""
     while chunk := os.read(read_fd, 65536):
