@@ -94,8 +94,16 @@ def machine_line() -> str:
         f"machine: {platform.machine()} {_cpu_model()} x{os.cpu_count()} cores, "
         f"Linux {platform.release()}, Python {platform.python_version()}, "
         f"lmdb {lmdb.__version__} (liblmdb {'.'.join(map(str, lmdb.version()))}), "
-        f"msgspec {msgspec.__version__}"
+        f"msgspec {msgspec.__version__}; load average {_load()}"
     )
+
+
+def _load() -> str:
+    """The 1/5/15-minute load averages: other work on a shared machine skews the figures."""
+    try:
+        return "/".join(f"{value:.2f}" for value in os.getloadavg())
+    except OSError:
+        return "unknown"
 
 
 def _cpu_model() -> str:
