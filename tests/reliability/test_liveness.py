@@ -46,14 +46,16 @@ def test_killed_completed_live_and_stopped_writers(store_path: Path) -> None:
 
 def test_forked_child_sessions_and_pid_reuse(store_path: Path) -> None:
     read_fd, write_fd = os.pipe()
+    hold_fd, release_fd = os.pipe()
     pid = os.fork()
     if pid == 0:
         runtime = ProgressRuntime.open(store_path)
         session = runtime.session("fork.child")
         os.write(write_fd, session.session_id.encode() + b"\n")
-        os.read(read_fd, 1)  # stay alive until the parent has looked
+        os.read(hold_fd, 1)  # stay alive until the parent has looked (it never writes)
         os._exit(0)
     os.close(write_fd)
+    os.close(hold_fd)
     child_id = b""
     while not child_id.endswith(b"\n"):
         child_id += os.read(read_fd, 64)
@@ -64,6 +66,7 @@ def test_forked_child_sessions_and_pid_reuse(store_path: Path) -> None:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
         os.close(read_fd)
+        os.close(release_fd)
     assert _statuses(store_path)[session_id] == "interrupted"
     # A record naming a live pid (ours) with another start time is a reused pid: interrupted.
     with ProgressRuntime.open(store_path) as runtime:

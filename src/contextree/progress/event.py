@@ -30,8 +30,13 @@ _TYPE_NAME = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 _TS_FORMAT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 
 
-class Event(msgspec.Struct, frozen=True):
-    """One stored event. Unknown fields in stored JSON are ignored on decode."""
+class Event(msgspec.Struct, frozen=True, gc=False):
+    """One stored event. Unknown fields in stored JSON are ignored on decode.
+
+    `gc=False`: a frozen event decoded from JSON cannot be part of a reference cycle, so the
+    garbage collector need not track it (decoding 200k events no longer triggers full
+    collections).
+    """
 
     ts: str
     session: str

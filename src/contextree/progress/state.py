@@ -78,6 +78,13 @@ class LevelState:
     duration_ms: int | None = None
     started_ts: str | None = None
     paths: list[str] = field(default_factory=list)
+    path_set: set[str] = field(default_factory=set, repr=False)
+
+    def add_path(self, path: str) -> None:
+        """Remember a node of this level once, in first-seen order (O(1) membership)."""
+        if path not in self.path_set:
+            self.path_set.add(path)
+            self.paths.append(path)
 
 
 @dataclass
@@ -268,6 +275,7 @@ def replay(events: Iterable[Event], record: SessionRecord | None = None) -> Sess
 def _level_json(level: LevelState) -> dict[str, Any]:
     data = asdict(level)
     data.pop("paths")
+    data.pop("path_set")
     return data
 
 
@@ -470,8 +478,7 @@ def _node_started(state: SessionState, data: dict[str, Any], ts: str) -> None:
     node.error = None
     if node.level_index is not None:
         level = state.levels.setdefault(node.level_index, LevelState(index=node.level_index))
-        if node.path not in level.paths:
-            level.paths.append(node.path)
+        level.add_path(node.path)
     if node.status in (PENDING, *_FINAL_NODE_STATUSES):
         state.set_node_status(node, QUEUED)
 

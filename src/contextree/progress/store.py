@@ -207,8 +207,14 @@ class EventStore:
             self.commit_hook(txn)
 
     def last_txn_id(self) -> int:
-        """LMDB's last committed transaction id: changes whenever any process commits."""
-        return int(self.env.info()["last_txnid"])
+        """The newest transaction id a reader sees: changes whenever any process commits.
+
+        Read from a read transaction, not `env.info()`: a commit's meta page is written a
+        moment before new readers see it, so a follower trusting `info()` could note a
+        transaction it has not read and miss its events until the next commit.
+        """
+        with self.read() as txn:
+            return int(txn.id())
 
     # -- sessions -------------------------------------------------------------------------
 
