@@ -1,0 +1,221 @@
+"""Context frames: immutable markdown per node, the head index and the per-path history.
+
+A frame is what an agent wrote about one node, with who wrote it (provider, model, tokens)
+and when. Its id is BLAKE3 over the node id, agent, frame type and content, so writing the
+same frame twice changes nothing. Three sub-databases hold them: `frames` (frame id → frame
+JSON, append-only), `heads` (`node_id NUL frame_type` → frame id: the current frame of that
+node version) and `frame_log` (`path NUL frame_type NUL n` → log entry, newest last), which
+keeps every frame of a path reachable across edits. Node ids encode content, so a node that
+has a head for its current id is up to date. The schema version is `frames.schema_version`
+in `meta`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import msgspec
+from blake3 import blake3
+
+from contextree.engine.tree import EngineStore, as_engine_store
+from contextree.errors import StoreError
+from contextree.progress.event import scrub_secrets
+
+SCHEMA_VERSION = 1
+FRAMES_DB = "frames"
+HEADS_DB = "heads"
+FRAME_LOG_DB = "frame_log"
+META_DB = "meta"
+META_SCHEMA = b"frames.schema_version"
+LOG_DIGITS = 10
+
+
+class Frame(msgspec.Struct, frozen=True):
+    """One generated context frame, as stored."""
+
+    frame_id: str
+    node_id: str
+    path: str
+    node_type: str
+    agent_id: str
+    frame_type: str
+    provider_name: str
+    provider_type: str
+    model: str
+    input_tokens: int | None
+    output_tokens: int | None
+    created_at: str
+    content: str
+
+
+class LogEntry(msgspec.Struct, frozen=True):
+    """One line of a path's frame history: which frame, for which node version, when."""
+
+    frame_id: str
+    node_id: str
+    created_at: str
+
+
+_encode = msgspec.json.Encoder().encode
+_decode_frame = msgspec.json.Decoder(Frame).decode
+_decode_entry = msgspec.json.Decoder(LogEntry).decode
+_decode_any = msgspec.json.Decoder().decode
+
+
+def default_frame_type(agent_id: str) -> str:
+    """The frame type an agent writes unless told otherwise: `context-<agent>`."""
+    return f"context-{agent_id}"
+
+
+def compute_frame_id(node_id: str, agent_id: str, frame_type: str, content: str) -> str:
+    """BLAKE3 over the node id, agent, frame type and content (NUL-separated, tagged)."""
+    hasher = blake3(b"contextree:frame\0")
+    for part in (node_id, agent_id, frame_type, content):
+        hasher.update(part.encode("utf-8"))
+        hasher.update(b"\0")
+    return hasher.hexdigest()
+
+
+def redact_secrets(text: str) -> str:
+    """`text` with every registered secret (API keys) replaced by `[redacted]`: a reply that
+    echoes a key must not carry it into the store."""
+    encoded = _encode(text)
+    scrubbed = scrub_secrets(encoded)
+    return text if scrubbed is encoded else str(_decode_any(scrubbed))
+
+
+def head_key(node_id: str, frame_type: str) -> bytes:
+    return f"{node_id}\0{frame_type}".encode()
+
+
+def _log_prefix(path: str, frame_type: str) -> bytes:
+    return f"{path}\0{frame_type}\0".encode()
+
+
+class FrameStore:
+    """The frame sub-databases of a store (an `EventStore`, or a bare LMDB environment)."""
+
+    def __init__(self, store: EngineStore | Any) -> None:
+        self.store = as_engine_store(store)
+        self.frames_db = self.store.open_db(FRAMES_DB)
+        self.heads_db = self.store.open_db(HEADS_DB)
+        self.log_db = self.store.open_db(FRAME_LOG_DB)
+        self.meta_db = self.store.open_db(META_DB)
+        self._check_schema()
+
+    def _check_schema(self) -> None:
+        with self.store.read() as txn:
+            raw = txn.get(META_SCHEMA, db=self.meta_db)
+        version = _decode_any(raw) if raw is not None else None
+        if version == SCHEMA_VERSION:
+            return
+        if isinstance(version, int) and version > SCHEMA_VERSION:
+            raise StoreError(
+                f"the frames in this store have schema {version}, newer than this contextree "
+                f"understands ({SCHEMA_VERSION}) — upgrade contextree"
+            )
+        self.store.write(lambda txn: txn.put(META_SCHEMA, _encode(SCHEMA_VERSION),
+                                             db=self.meta_db))
+
+    # -- writing --------------------------------------------------------------------------
+
+    def put(self, frame: Frame) -> None:
+        """Store `frame`, make it the head of its node version and log it for its path."""
+        self.put_many([frame])
+
+    def put_many(self, frames: Sequence[Frame]) -> None:
+        """Store several frames in one transaction (one commit, one fsync)."""
+        if not frames:
+            return
+
+        def write(txn: Any) -> None:
+            for frame in frames:
+                self._put(txn, frame)
+
+        self.store.write(write)
+
+    def _put(self, txn: Any, frame: Frame) -> None:
+        frame_key = frame.frame_id.encode()
+        if txn.get(frame_key, db=self.frames_db) is None:
+            txn.put(frame_key, _encode(frame), db=self.frames_db)
+        txn.put(head_key(frame.node_id, frame.frame_type), frame_key, db=self.heads_db)
+        prefix = _log_prefix(frame.path, frame.frame_type)
+        last_key, last = self._last_log_entry(txn, prefix)
+        if last is not None and last.frame_id == frame.frame_id:
+            return
+        number = int(last_key[len(prefix):]) + 1 if last_key is not None else 1
+        entry = LogEntry(frame.frame_id, frame.node_id, frame.created_at)
+        txn.put(prefix + b"%0*d" % (LOG_DIGITS, number), _encode(entry), db=self.log_db)
+
+    def _last_log_entry(self, txn: Any, prefix: bytes) -> tuple[bytes | None, LogEntry | None]:
+        cursor = txn.cursor(db=self.log_db)
+        positioned = cursor.set_range(prefix + b"\xff") and cursor.prev()
+        if not positioned:
+            positioned = cursor.last()
+        if positioned and cursor.key().startswith(prefix):
+            return bytes(cursor.key()), _decode_entry(cursor.value())
+        return None, None
+
+    # -- reading --------------------------------------------------------------------------
+
+    def get(self, frame_id: str) -> Frame | None:
+        with self.store.read() as txn:
+            raw = txn.get(frame_id.encode(), db=self.frames_db)
+        return _decode_frame(raw) if raw is not None else None
+
+    def head(self, node_id: str, frame_type: str) -> Frame | None:
+        """The current frame of a node version, or None when it has no context yet."""
+        with self.store.read() as txn:
+            frame_id = txn.get(head_key(node_id, frame_type), db=self.heads_db)
+            raw = txn.get(frame_id, db=self.frames_db) if frame_id is not None else None
+        return _decode_frame(raw) if raw is not None else None
+
+    def heads(self, node_ids: Iterable[str], frame_type: str) -> dict[str, Frame]:
+        """The head frames of several node versions that have one, in one transaction."""
+        found: dict[str, Frame] = {}
+        with self.store.read() as txn:
+            for node_id in node_ids:
+                frame_id = txn.get(head_key(node_id, frame_type), db=self.heads_db)
+                raw = txn.get(frame_id, db=self.frames_db) if frame_id is not None else None
+                if raw is not None:
+                    found[node_id] = _decode_frame(raw)
+        return found
+
+    def with_head(self, node_ids: Iterable[str], frame_type: str) -> set[str]:
+        """Which of `node_ids` have a head for `frame_type` (no frame is decoded)."""
+        with self.store.read() as txn:
+            return {
+                node_id for node_id in node_ids
+                if txn.get(head_key(node_id, frame_type), db=self.heads_db) is not None
+            }
+
+    def history(self, path: str, frame_type: str) -> list[Frame]:
+        """Every frame ever stored for `path` and `frame_type`, oldest first, newest last."""
+        prefix = _log_prefix(path, frame_type)
+        frames: list[Frame] = []
+        with self.store.read() as txn:
+            cursor = txn.cursor(db=self.log_db)
+            if not cursor.set_range(prefix):
+                return frames
+            for key, raw in cursor:
+                if not bytes(key).startswith(prefix):
+                    break
+                entry = _decode_entry(raw)
+                frame_raw = txn.get(entry.frame_id.encode(), db=self.frames_db)
+                if frame_raw is not None:
+                    frames.append(_decode_frame(frame_raw))
+        return frames
+
+    def frame_types(self) -> list[str]:
+        """Every frame type that has at least one head, sorted."""
+        types: set[str] = set()
+        with self.store.read() as txn:
+            for key in txn.cursor(db=self.heads_db).iternext(keys=True, values=False):
+                types.add(bytes(key).partition(b"\0")[2].decode())
+        return sorted(types)
+
+    def coverage(self, node_ids: Iterable[str], frame_type: str) -> tuple[int, int]:
+        """`(covered, total)`: how many of `node_ids` have a head for `frame_type`."""
+        ids = list(node_ids)
+        return len(self.with_head(ids, frame_type)), len(ids)

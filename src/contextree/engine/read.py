@@ -1,0 +1,136 @@
+"""Reading context back: a node's head frame, its history, and coverage per agent.
+
+`read_context` finds the node at a path in the stored tree and its head frame for an agent.
+When the node has no head, the newest older frame of the same path is still offered, marked
+outdated; a file whose size, mtime or inode differ from the scanned record is flagged
+`changed_on_disk` (its context describes the last scanned version). `coverage_source` gives
+`ctree status` the share of nodes each agent has current context for.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from contextree.engine.agents import Agent, list_agents
+from contextree.engine.config import Config
+from contextree.engine.frames import Frame, FrameStore
+from contextree.engine.status import AgentCoverage
+from contextree.engine.tree import FILE, ROOT, NodeRecord, TreeStore
+from contextree.engine.workspace import Workspace
+from contextree.errors import UsageError, WorkspaceError
+
+
+@dataclass
+class ContextView:
+    """What is known about one node's context for one agent."""
+
+    record: NodeRecord
+    agent_id: str
+    frame_type: str
+    head: Frame | None
+    history: list[Frame] = field(default_factory=list)
+    changed_on_disk: bool = False
+
+    @property
+    def frame(self) -> Frame | None:
+        """The frame to show: the head, else the newest frame of an earlier version."""
+        if self.head is not None:
+            return self.head
+        return self.history[-1] if self.history else None
+
+    @property
+    def outdated(self) -> bool:
+        """The frame shown describes another version of the node than the scanned one."""
+        return self.head is None and bool(self.history)
+
+    def to_json(self, *, with_history: bool) -> dict[str, Any]:
+        frame = self.frame
+        data: dict[str, Any] = {
+            "path": self.record.path, "node_id": self.record.id, "node_type": self.record.type,
+            "agent_id": self.agent_id, "frame_type": self.frame_type,
+            "current": self.head is not None and not self.changed_on_disk,
+            "outdated": self.outdated, "changed_on_disk": self.changed_on_disk,
+            "frame": _frame_json(frame, self.record.id) if frame is not None else None,
+        }
+        if with_history:
+            data["history"] = [_frame_json(item, self.record.id) for item in self.history]
+        return data
+
+
+def _frame_json(frame: Frame, current_node_id: str) -> dict[str, Any]:
+    return {
+        "frame_id": frame.frame_id, "node_id": frame.node_id,
+        "for_current_version": frame.node_id == current_node_id,
+        "agent_id": frame.agent_id, "frame_type": frame.frame_type,
+        "provider_name": frame.provider_name, "provider_type": frame.provider_type,
+        "model": frame.model, "input_tokens": frame.input_tokens,
+        "output_tokens": frame.output_tokens, "created_at": frame.created_at,
+        "content": frame.content,
+    }
+
+
+def workspace_relative(workspace: Workspace, path: str) -> str:
+    """`path` (absolute or relative to the workspace) as a workspace-relative POSIX path;
+    unlike `Workspace.relative_path`, a path deleted since the scan is allowed."""
+    if path in ("", "."):
+        return ROOT
+    full = Path(os.path.normpath(workspace.root / Path(path)))
+    if not full.is_relative_to(workspace.root):
+        raise WorkspaceError(
+            f"{path} is outside the workspace {workspace.root} — pass a path inside it, "
+            "or choose the workspace with -C"
+        )
+    return full.relative_to(workspace.root).as_posix() or ROOT
+
+
+def read_context(workspace: Workspace, store: Any, path: str, agent: Agent) -> ContextView:
+    """The context of the node at `path` written by `agent`."""
+    relative = workspace_relative(workspace, path)
+    record = TreeStore(store).node_at(relative)
+    if record is None:
+        exists = os.path.lexists(workspace.root / relative)
+        hint = ("run `ctree context generate` (or `ctree scan`) first" if exists
+                else "it does not exist in the workspace")
+        raise UsageError(f"{relative} is not in the tree — {hint}")
+    frames = FrameStore(store)
+    return ContextView(
+        record=record,
+        agent_id=agent.id,
+        frame_type=agent.frame_type,
+        head=frames.head(record.id, agent.frame_type),
+        history=frames.history(record.path, agent.frame_type),
+        changed_on_disk=_changed_on_disk(workspace.root, record),
+    )
+
+
+def _changed_on_disk(root: Path, record: NodeRecord) -> bool:
+    if record.type != FILE:
+        return False
+    try:
+        info = os.stat(root / record.path)
+    except OSError:
+        return True
+    return (info.st_size, info.st_mtime_ns, info.st_ino) != (
+        record.size, record.mtime_ns, record.inode
+    )
+
+
+def coverage_source(
+    store: Any, config: Config
+) -> Callable[[Mapping[str, NodeRecord]], dict[str, AgentCoverage]]:
+    """For `workspace_status`: each configured agent's coverage of the current tree."""
+    frames = FrameStore(store)
+
+    def coverage(records: Mapping[str, NodeRecord]) -> dict[str, AgentCoverage]:
+        ids = [record.id for record in records.values()]
+        result = {}
+        for agent in list_agents(config):
+            covered, total = frames.coverage(ids, agent.frame_type)
+            result[agent.id] = AgentCoverage(covered=covered, total=total)
+        return result
+
+    return coverage
