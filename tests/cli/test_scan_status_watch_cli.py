@@ -207,7 +207,8 @@ def wait_for(
                 return event
         remaining = deadline - time.monotonic()
         if remaining <= 0 or follower.finished:
-            raise AssertionError(f"not seen; got {[event.type for event in seen]}")
+            stored = [event.type for event in follower.store.read_events(follower.session_id)]
+            raise AssertionError(f"not seen; followed {[e.type for e in seen]}, stored {stored}")
         seen.extend(follower.wait(remaining))
 
 
@@ -242,10 +243,35 @@ def test_watch_subprocess_follows_edits_and_stops_cleanly(
     assert process.stdout is not None and "stopped (signal" in process.stdout.read()
 
 
-def test_watch_generate_is_refused_until_generation_exists(
-    workspace: Path, capsys: pytest.CaptureFixture[str]
+def test_watch_generate_regenerates_changed_nodes_in_the_watch_session(
+    workspace: Path,
 ) -> None:
-    code, _, err = ctree(capsys, "-C", str(workspace), "watch", "--generate")
-    assert code == 1 and "ctree context generate" in err
-    ((command, status, _),) = sessions(workspace)
-    assert (command, status) == ("watch", "failed")
+    process = subprocess.Popen(
+        [*ctree_executable(), "-C", str(workspace), "watch", "--generate", "--debounce-ms", "50"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        assert "session" in first, process.stderr.read() if process.stderr else first
+        session_id = first.split("session ")[1].split()[0]
+        store = EventStore.open(workspace / ".ctree" / "store", create=False)
+        try:
+            follower, seen = Follower(store, session_id), []
+            wait_for(follower, seen, lambda event: event.type == "scan_completed")
+            write(workspace, "src/app.py", "print('edited')\n", backdate=False)
+            wait_for(follower, seen, lambda e: e.type == "node_generation_completed"
+                     and e.data["path"] == ".")
+            process.send_signal(signal.SIGINT)
+            assert process.wait(20) == 0
+            seen.extend(store.read_events(session_id, after_seq=seen[-1].seq))
+        finally:
+            store.close()
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(10)
+    generated = {e.data["path"] for e in seen if e.type == "node_generation_completed"}
+    assert generated == {"src/app.py", "src", "."}, "the changed file and its ancestors"
+    assert any(e.type == "provider_response_received" for e in seen)
+    assert seen[-1].type == "session_ended" and seen[-1].data["status"] == "completed"

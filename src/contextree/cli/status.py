@@ -8,6 +8,8 @@ from typing import Any
 import click
 
 from contextree.cli.common import CliContext, pass_cli, run_session
+from contextree.engine.config import load_config
+from contextree.engine.read import coverage_source
 from contextree.engine.status import WorkspaceStatus, workspace_status
 from contextree.progress import EventStore, Session
 
@@ -16,13 +18,15 @@ from contextree.progress import EventStore, Session
 @click.option("--json", "as_json", is_flag=True, help="Print the status as one JSON object.")
 @pass_cli
 def status(cli: CliContext, as_json: bool) -> None:
-    """Show node counts, the last scan, staleness and a sessions summary."""
+    """Show node counts, the last scan, staleness, context coverage per agent and sessions."""
     found: list[WorkspaceStatus] = []
 
     def body(session: Session) -> dict[str, Any]:
         store = EventStore.open(cli.workspace.store_path)
         try:
-            result = workspace_status(cli.workspace, store)
+            config = load_config(cli.workspace)
+            result = workspace_status(cli.workspace, store, config=config,
+                                      coverage=coverage_source(store, config))
             result.sessions = _counts_without(store, session.session_id)
         finally:
             store.close()

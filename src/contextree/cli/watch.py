@@ -15,8 +15,8 @@ from typing import Any
 import click
 
 from contextree.cli.common import CliContext, pass_cli, run_session
+from contextree.engine.generate import BatchGenerator
 from contextree.engine.watch import DEFAULT_DEBOUNCE_MS, WatchBatch, WatchStop, watch_workspace
-from contextree.errors import UsageError
 from contextree.progress import EventStore, Session
 
 BatchHandler = Callable[[WatchBatch], None]
@@ -54,9 +54,11 @@ def watch(cli: CliContext, debounce_ms: int, generate: bool) -> None:
 
 
 def batch_handler(cli: CliContext, session: Session, store: EventStore) -> BatchHandler:
-    """The `--generate` hook: called with each processed batch (changed and updated paths)."""
-    raise UsageError("watch --generate is not available in this build — run "
-                     "`ctree context generate` after changes instead")
+    """The `--generate` hook: regenerates each batch's changed nodes and their ancestors
+    through one queue, its events in the watch session; the provider closes with the command."""
+    generator = BatchGenerator(cli.workspace, store, session)
+    click.get_current_context().call_on_close(generator.close)
+    return generator
 
 
 @contextmanager
