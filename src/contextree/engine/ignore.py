@@ -16,6 +16,8 @@ from pathlib import Path
 
 from pathspec import GitIgnoreSpec
 
+from contextree.engine.workspace import Workspace
+
 BUILTIN_IGNORED_NAMES = frozenset({".git", ".ctree", "node_modules", "__pycache__", ".venv"})
 GITIGNORE = ".gitignore"
 
@@ -79,6 +81,16 @@ class IgnoreRules:
     def clear_cache(self) -> None:
         """Forget the `.gitignore` files read so far (call when they may have changed)."""
         self._matchers.clear()
+
+    @classmethod
+    def for_workspace(cls, workspace: Workspace, patterns: Sequence[str] = ()) -> IgnoreRules:
+        """The rules of `workspace`, also leaving out a store kept inside it (outside
+        `.ctree/`, which is ignored anyway)."""
+        extra: list[str] = []
+        store = workspace.store_path
+        if store.is_relative_to(workspace.root) and store != workspace.root:
+            extra.append(store.relative_to(workspace.root).as_posix())
+        return cls(workspace.root, patterns, extra)
 
     def base_matcher(self) -> IgnoreMatcher:
         """The rules above the root: built-ins and config patterns, before any `.gitignore`."""

@@ -16,6 +16,7 @@ import stat
 import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import asdict, dataclass, field
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -24,7 +25,6 @@ from blake3 import blake3
 from contextree.engine.config import Config, load_config
 from contextree.engine.ignore import GITIGNORE, IgnoreMatcher, IgnoreRules, read_gitignore
 from contextree.engine.tree import (
-    DIRECTORY,
     FILE,
     META_LAST_SCAN,
     META_SUMMARY,
@@ -35,7 +35,6 @@ from contextree.engine.tree import (
     diff_records,
     directory_record,
     file_node_id,
-    is_within,
     join_path,
     parent_path,
     tree_summary,
@@ -117,7 +116,8 @@ def _special_kind(mode: int) -> str:
     return "device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "special file"
 
 
-def _valid_name(name: str) -> bool:
+def valid_name(name: str) -> bool:
+    """Whether `name` is real UTF-8 (undecodable bytes arrive as lone surrogates)."""
     if name.isascii():
         return True
     try:
@@ -177,6 +177,13 @@ class TreeBuilder:
             raise WorkspaceError(f"cannot list workspace {self.root} — check its permissions")
         return record
 
+    def build_subtree(self, path: str) -> dict[str, NodeRecord]:
+        """The records at and under `path`, fresh (empty when it is gone or left out)."""
+        self.records = {}
+        if self.build_path(path) is None:
+            self.records = {}
+        return self.records
+
     def build_path(self, path: str) -> NodeRecord | None:
         """The node at `path` and its subtree; None when it is gone, ignored or skipped."""
         if path == ROOT:
@@ -197,7 +204,7 @@ class TreeBuilder:
         is_dir = stat.S_ISDIR(info.st_mode)
         if matcher.is_ignored(path, name, is_dir):
             return None
-        if not _valid_name(path):
+        if not valid_name(path):
             self._skip(_printable(path), "name is not valid UTF-8")
             return None
         if not is_dir:
@@ -230,72 +237,65 @@ class TreeBuilder:
         matcher = parent_matcher.enter(path, read_gitignore(Path(full)) if has_gitignore else None)
         self._real_stack.add(real)
         try:
-            children = [
-                record
-                for entry in entries
-                if (record := self._entry(entry, path, real, matcher)) is not None
-            ]
+            children = self._children(entries, path, real, matcher)
         finally:
             self._real_stack.discard(real)
-        children.sort(key=lambda record: record.path)
-        record = directory_record(path, children, inode=inode, symlink=symlink)
+        children.sort(key=attrgetter("path"))
         previous = self.previous.get(path)
-        if previous == record:
+        if (
+            previous is not None
+            and previous.children == tuple(child.id for child in children)
+            and previous.inode == inode
+            and previous.symlink == symlink
+            and previous.size == sum(child.size for child in children)
+            and previous.mtime_ns == max((child.mtime_ns for child in children), default=0)
+        ):
             record = previous
+        else:
+            record = directory_record(path, children, inode=inode, symlink=symlink)
         self.records[path] = record
         self.counts.dir_count += 1
         self._count_node()
         return record
 
+    def _children(
+        self, entries: list[os.DirEntry[str]], parent: str, parent_real: str, matcher: IgnoreMatcher
+    ) -> list[NodeRecord]:
+        prefix = "" if parent == ROOT else parent + "/"
+        children = []
+        for entry in entries:
+            record = self._entry(entry, prefix + entry.name, parent_real, matcher)
+            if record is not None:
+                children.append(record)
+        return children
+
     def _entry(
-        self, entry: os.DirEntry[str], parent: str, parent_real: str, matcher: IgnoreMatcher
+        self, entry: os.DirEntry[str], path: str, parent_real: str, matcher: IgnoreMatcher
     ) -> NodeRecord | None:
         name = entry.name
-        path = name if parent == ROOT else f"{parent}/{name}"
         try:
             if entry.is_symlink():
                 return self._symlink(path, entry.path, name, matcher)
             is_dir = entry.is_dir(follow_symlinks=False)
             if matcher.is_ignored(path, name, is_dir):
                 return None
-            if not (name.isascii() or _valid_name(name)):
+            if not (name.isascii() or valid_name(name)):
                 self._skip(_printable(path), "name is not valid UTF-8")
                 return None
             if is_dir:
                 real = join_path(parent_real, name)
                 return self._directory(path, entry.path, matcher, entry.inode(), real, None)
-            info = entry.stat(follow_symlinks=False)
+            return self._file(path, entry.path, entry.stat(follow_symlinks=False), None)
         except OSError as error:
             self._skip(_printable(path), _reason(error))
             return None
-        previous = self.previous.get(path)
-        if (
-            previous is not None
-            and previous.mtime_ns == info.st_mtime_ns
-            and previous.size == info.st_size
-            and previous.inode == info.st_ino
-            and previous.symlink is None
-            and not previous.racy
-            and not self.force
-            and previous.type == FILE
-            and stat.S_ISREG(info.st_mode)
-            and path not in self.force_paths
-        ):
-            self.records[path] = previous
-            counts = self.counts
-            counts.file_count += 1
-            counts.node_count += 1
-            if counts.node_count >= self._next_progress:
-                self._report_progress()
-            return previous
-        return self._file(path, entry.path, info, None)
 
     def _symlink(
         self, path: str, full: str, name: str, matcher: IgnoreMatcher
     ) -> NodeRecord | None:
         if matcher.is_ignored(path, name, False):
             return None
-        if not _valid_name(path):
+        if not valid_name(path):
             self._skip(_printable(path), "name is not valid UTF-8")
             return None
         try:
@@ -419,64 +419,29 @@ class TreeBuilder:
 
 
 def _hash_descriptor(fd: int, size_hint: int) -> tuple[str, int]:
-    """BLAKE3 of everything readable from `fd`, streamed in chunks, and the bytes read."""
+    """BLAKE3 of everything readable from `fd`, streamed in chunks, and the bytes read.
+
+    Reads ask for one byte more than the expected size (at most `READ_CHUNK`), so a file
+    that has not grown is read with a single call: a short read means end of file.
+    """
     hasher = blake3(max_threads=blake3.AUTO) if size_hint >= PARALLEL_HASH_BYTES else blake3()
     total = 0
-    while chunk := os.read(fd, READ_CHUNK):
+    request = min(size_hint + 1, READ_CHUNK)
+    while chunk := os.read(fd, request):
         hasher.update(chunk)
         total += len(chunk)
+        if len(chunk) < request:
+            break
+        request = READ_CHUNK
     return hasher.hexdigest(), total
 
 
 # --- scanning a workspace -----------------------------------------------------------------
 
 
-def workspace_ignore_rules(workspace: Workspace, config: Config) -> IgnoreRules:
-    """The workspace's ignore rules, leaving out a store kept inside it outside `.ctree/`."""
-    extra: list[str] = []
-    store = workspace.store_path
-    if store.is_relative_to(workspace.root) and store != workspace.root:
-        extra.append(store.relative_to(workspace.root).as_posix())
-    return IgnoreRules(workspace.root, config.ignore_patterns, extra)
-
-
 def resolve_target(workspace: Workspace, path: str | os.PathLike[str] | None) -> str:
-    """`path` (absolute, or relative to the workspace root) as a workspace-relative path."""
-    if path is None or str(path) in ("", "."):
-        return ROOT
-    full = Path(os.path.normpath(workspace.root / Path(path)))
-    if not full.is_relative_to(workspace.root):
-        raise WorkspaceError(
-            f"{path} is outside the workspace {workspace.root} — pass a path inside it, "
-            "or choose the workspace with -C"
-        )
-    if not os.path.lexists(full):
-        raise WorkspaceError(f"{path} does not exist — pass a file or directory in the workspace")
-    return full.relative_to(workspace.root).as_posix() or ROOT
-
-
-def rebuild_paths(index: TreeIndex, builder: TreeBuilder, paths: Collection[str]) -> list[str]:
-    """Rebuild each of `paths` (or its highest ancestor missing from `index`), then their
-    ancestors; return the subtree roots rebuilt."""
-    roots: set[str] = set()
-    for path in paths:
-        while path != ROOT and _parent_record_type(index, path) != DIRECTORY:
-            path = parent_path(path)
-        roots.add(path)
-    ordered = sorted(roots, key=lambda p: (p.count("/"), p))
-    kept = [p for p in ordered if not any(is_within(p, other) for other in roots if other != p)]
-    for path in kept:
-        builder.records = {}
-        if builder.build_path(path) is None:
-            builder.records = {}
-        index.replace_subtree(path, builder.records)
-    index.refresh_ancestors(kept)
-    return kept
-
-
-def _parent_record_type(index: TreeIndex, path: str) -> str | None:
-    parent = index.records.get(parent_path(path))
-    return parent.type if parent is not None else None
+    """`path` as a workspace-relative path (see `Workspace.relative_path`)."""
+    return workspace.relative_path(path)
 
 
 def scan_workspace(
@@ -491,7 +456,7 @@ def scan_workspace(
     """Scan the workspace (or `path` inside it) into the tree in `store`; emit scan events."""
     started = time.monotonic()
     config = config if config is not None else load_config(workspace)
-    target = resolve_target(workspace, path)
+    target = workspace.relative_path(path)
     tree = TreeStore(store)
     previous = tree.load_records()
     if ROOT not in previous:
@@ -503,7 +468,7 @@ def scan_workspace(
         last_reported.update(_progress_data(counts))
         emitter.emit("scan_progress", dict(last_reported))
 
-    rules = workspace_ignore_rules(workspace, config)
+    rules = IgnoreRules.for_workspace(workspace, config.ignore_patterns)
     builder = TreeBuilder(workspace.root, rules, previous, force=force, on_progress=progress)
     if target == ROOT:
         builder.build_root()
@@ -513,7 +478,7 @@ def scan_workspace(
         if rules.is_ignored(target, is_dir=os.path.isdir(workspace.root / target)):
             raise UsageError(f"{target} is ignored (built-ins, config or .gitignore) — not scanned")
         index = TreeIndex(dict(previous))
-        rebuild_paths(index, builder, [target])
+        index.rebuild([target], builder.build_subtree)
         records, changes = index.records, index.take_changes()
     if last_reported != _progress_data(builder.counts):
         progress(builder.counts)

@@ -14,7 +14,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 from contextree.engine.config import Config, load_config
-from contextree.engine.scan import TreeBuilder, workspace_ignore_rules
+from contextree.engine.ignore import IgnoreRules
+from contextree.engine.scan import TreeBuilder
 from contextree.engine.tree import FILE, ROOT, NodeRecord, TreeStore
 from contextree.engine.workspace import Workspace
 
@@ -120,7 +121,8 @@ def _fill_staleness(
     config: Config,
     records: Mapping[str, NodeRecord],
 ) -> None:
-    builder = TreeBuilder(workspace.root, workspace_ignore_rules(workspace, config), records)
+    rules = IgnoreRules.for_workspace(workspace, config.ignore_patterns)
+    builder = TreeBuilder(workspace.root, rules, records)
     builder.build_root()
     before = _file_ids(records)
     after = _file_ids(builder.records)

@@ -130,6 +130,31 @@ class TreeIndex:
         for new_path, record in subtree.items():
             self._set(new_path, record)
 
+    def rebuild(
+        self, paths: Iterable[str], build: Callable[[str], Mapping[str, NodeRecord]]
+    ) -> list[str]:
+        """Replace each of `paths` by what `build(path)` returns for it (its records at and
+        under it; empty when it is gone), then recompute ancestors. A path whose parent is
+        not yet a directory here is widened to its highest missing ancestor. Returns the
+        subtree roots rebuilt."""
+        roots: set[str] = set()
+        for path in paths:
+            while path != ROOT and self._parent_type(path) != DIRECTORY:
+                path = parent_path(path)
+            roots.add(path)
+        kept = sorted(
+            (p for p in roots if not any(is_within(p, o) for o in roots if o != p)),
+            key=lambda p: (p.count("/"), p),
+        )
+        for path in kept:
+            self.replace_subtree(path, build(path))
+        self.refresh_ancestors(kept)
+        return kept
+
+    def _parent_type(self, path: str) -> str | None:
+        parent = self.records.get(parent_path(path))
+        return parent.type if parent is not None else None
+
     def refresh_ancestors(self, paths: Iterable[str]) -> None:
         """Recompute every directory above `paths`, deepest first, up to the root."""
         pending: set[str] = set()

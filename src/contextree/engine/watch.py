@@ -10,26 +10,27 @@ transaction and emits `batch_processed`. The result always equals what a fresh
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import watchfiles
 
 from contextree.engine.config import Config, load_config
-from contextree.engine.ignore import GITIGNORE
+from contextree.engine.ignore import GITIGNORE, IgnoreRules
 from contextree.engine.scan import (
     Emitter,
     TreeBuilder,
-    rebuild_paths,
     scan_workspace,
-    workspace_ignore_rules,
+    valid_name,
 )
 from contextree.engine.tree import (
     DIRECTORY,
+    FILE,
     META_SUMMARY,
     ROOT,
     TreeIndex,
@@ -39,7 +40,15 @@ from contextree.engine.tree import (
     tree_summary,
 )
 from contextree.engine.workspace import Workspace
+from contextree.errors import WorkspaceError
 from contextree.progress.event import now_ts
+
+try:
+    from watchfiles._rust_notify import WatchfilesRustInternalError as _WatcherFailure
+except ImportError:  # pragma: no cover - a watchfiles without it raises RuntimeError
+    _WatcherFailure = RuntimeError  # type: ignore[assignment,misc]
+
+log = logging.getLogger(__name__)
 
 DEFAULT_DEBOUNCE_MS = 300
 STEP_MS = 50
@@ -93,17 +102,51 @@ class _TreeWatcher:
         self.workspace = workspace
         self.root = str(workspace.root)
         self.emitter = emitter
-        self.rules = workspace_ignore_rules(workspace, config)
+        self.rules = IgnoreRules.for_workspace(workspace, config.ignore_patterns)
         self.tree = TreeStore(store)
-        self.index = TreeIndex(self.tree.load_records())
         self._private = [workspace.ctree_dir, workspace.store_path]
+        self.reload()
 
     def reload(self) -> None:
+        """Take the stored tree as the current one."""
         self.index = TreeIndex(self.tree.load_records())
+        self._summary_seen = self.tree.summary()
+
+    def _catch_up(self) -> None:
+        """Reload if another process (a `ctree scan`) rewrote the tree since we last did."""
+        if self.tree.summary() != self._summary_seen:
+            self.reload()
+
+    def resync(self, config: Config) -> WatchBatch | None:
+        """Bring the tree up to date with an incremental scan; when there was a tree before,
+        report what changed as a batch (changes made while nobody was watching)."""
+        started = time.monotonic()
+        before = self.index.records
+        scan_workspace(self.workspace, self.tree.store, self.emitter, config=config)
+        self.reload()
+        after = self.index.records
+        if not before:
+            return None
+        changes = [
+            FileChange(
+                path, ADDED if path not in before else DELETED if path not in after else MODIFIED
+            )
+            for path in sorted(before.keys() | after.keys())
+            if (old := before.get(path)) is None
+            or (new := after.get(path)) is None
+            or (old.type == FILE and old.id != new.id)
+        ]
+        if not changes:
+            return None
+        for change in changes:
+            self.emitter.emit("file_changed", {"path": change.path, "change": change.change})
+        updated = sorted(p for p in before.keys() | after.keys() if before.get(p) != after.get(p))
+        return _report_batch(self, self.emitter, changes, updated, started)
 
     def relevant_changes(self, raw: Iterable[tuple[watchfiles.Change, str]]) -> list[FileChange]:
         """Workspace-relative changes outside ignored paths, one per path, in path order."""
         self.rules.clear_cache()
+        self._catch_up()
         paths = {rel for _, full in raw if (rel := self._relative(full)) is not None}
         changes: list[FileChange] = []
         for path in sorted(paths):
@@ -131,10 +174,11 @@ class _TreeWatcher:
         builder = TreeBuilder(
             self.workspace.root, self.rules, self.index.records, force_paths=paths
         )
-        rebuild_paths(self.index, builder, targets)
+        self.index.rebuild(targets, builder.build_subtree)
         written = self.index.take_changes()
         summary = tree_summary(self.index.records, updated_at=now_ts(), by="watch")
         self.tree.apply(written, {META_SUMMARY: summary})
+        self._summary_seen = summary
         return sorted({record.path for record in written.put} | set(written.delete_paths))
 
     def _relative(self, full: str) -> str | None:
@@ -142,8 +186,8 @@ class _TreeWatcher:
             return None
         if full == self.root:
             return ROOT
-        if not full.startswith(self.root + os.sep):
-            return None
+        if not full.startswith(self.root + os.sep) or not valid_name(full):
+            return None  # names that are not UTF-8 are never in the tree
         return full[len(self.root) + 1 :].replace(os.sep, "/")
 
     def _with_aliases(self, paths: set[str]) -> set[str]:
@@ -194,12 +238,48 @@ def watch_workspace(
     generate: bool = False,
     on_batch: Callable[[WatchBatch], None] | None = None,
 ) -> WatchResult:
-    """Watch until `stop_event` is set; see the module docstring for the events."""
+    """Watch until `stop_event` is set; see the module docstring for the events.
+
+    If the watcher itself fails (watchfiles cannot report a path whose name is not UTF-8),
+    it is restarted and the tree resynchronised by an incremental scan, so nothing is lost.
+    """
     config = config if config is not None else load_config(workspace)
     watcher = _TreeWatcher(workspace, store, emitter, config)
     result = WatchResult()
-    started = False
-    for raw in watchfiles.watch(
+    announced = False
+    while not stop_event.is_set():
+        synced = False
+        try:
+            for raw in _changes(workspace, stop_event, debounce_ms):
+                if not announced:
+                    announced = True
+                    emitter.emit(
+                        "watch_started",
+                        {"root": ROOT, "debounce_ms": debounce_ms, "generate": generate},
+                    )
+                if not synced:
+                    synced = True
+                    _count(result, watcher.resync(config), on_batch)
+                if raw and not stop_event.is_set():
+                    _count(result, _process_batch(watcher, raw, emitter), on_batch)
+        except _WatcherFailure as error:
+            if not synced:
+                raise WorkspaceError(f"cannot watch {workspace.root}: {error}") from error
+            log.warning("the file watcher failed (%s); restarting it and rescanning", error)
+            continue
+        break
+    result.reason = getattr(stop_event, "reason", "stopped") if stop_event.is_set() else "ended"
+    result.root_id = watcher.index.root_id
+    emitter.emit("watch_stopped", {"reason": result.reason})
+    return result
+
+
+def _changes(
+    workspace: Workspace, stop_event: threading.Event, debounce_ms: int
+) -> Iterator[set[tuple[watchfiles.Change, str]]]:
+    """Batches of raw changes; an empty batch every `IDLE_YIELD_MS` while idle (the first
+    one proves the watcher is live)."""
+    yield from watchfiles.watch(
         workspace.root,
         watch_filter=None,
         debounce=debounce_ms,
@@ -209,25 +289,18 @@ def watch_workspace(
         yield_on_timeout=True,
         raise_interrupt=False,
         ignore_permission_denied=True,
-    ):
-        if not started:
-            started = True
-            emitter.emit(
-                "watch_started", {"root": ROOT, "debounce_ms": debounce_ms, "generate": generate}
-            )
-            scan_workspace(workspace, store, emitter, config=config)
-            watcher.reload()
-        if raw and not stop_event.is_set():
-            batch = _process_batch(watcher, raw, emitter)
-            if batch is not None:
-                result.batch_count += 1
-                result.change_count += len(batch.changes)
-                if on_batch is not None:
-                    on_batch(batch)
-    result.reason = getattr(stop_event, "reason", "stopped") if stop_event.is_set() else "ended"
-    result.root_id = watcher.index.root_id
-    emitter.emit("watch_stopped", {"reason": result.reason})
-    return result
+    )
+
+
+def _count(
+    result: WatchResult, batch: WatchBatch | None, on_batch: Callable[[WatchBatch], None] | None
+) -> None:
+    if batch is None:
+        return
+    result.batch_count += 1
+    result.change_count += len(batch.changes)
+    if on_batch is not None:
+        on_batch(batch)
 
 
 def _process_batch(
@@ -240,6 +313,16 @@ def _process_batch(
     for change in changes:
         emitter.emit("file_changed", {"path": change.path, "change": change.change})
     updated = watcher.apply(changes)
+    return _report_batch(watcher, emitter, changes, updated, started)
+
+
+def _report_batch(
+    watcher: _TreeWatcher,
+    emitter: Emitter,
+    changes: list[FileChange],
+    updated: list[str],
+    started: float,
+) -> WatchBatch:
     batch = WatchBatch(
         changes=changes,
         updated_paths=updated,

@@ -31,7 +31,10 @@ class RunningWatch:
     def wait_for_root(self, root_id: str) -> None:
         self.emitter.wait_for(
             lambda e: any(b["root_id"] == root_id for b in e.of("batch_processed"))
+            or "test_thread_failed" in e.types()
         )
+        if "error" in self.outcome:
+            raise self.outcome["error"]
 
     def wait_for_path(self, path: str) -> None:
         self.emitter.wait_for(
@@ -75,9 +78,13 @@ def converge(running: RunningWatch, workspace: Workspace, store: Any, config: Co
     expected = fresh_ids(workspace, config, tmp_path)
     running.wait_for_root(expected[ROOT])
     assert stored_ids(store) == expected
+    with store.read() as txn:  # no orphan records: one node per path
+        nodes = txn.stat(store.open_db("nodes"))["entries"]
+        paths = txn.stat(store.open_db("paths"))["entries"]
+    assert nodes == paths == len(expected)
 
 
-def test_start_scans_then_stop_reports_the_reason(
+def test_start_catches_up_then_stop_reports_the_reason(
     workspace: Workspace, store: EventStore, config: Config
 ) -> None:
     write(workspace.root, "a.txt", "a")
@@ -91,6 +98,8 @@ def test_start_scans_then_stop_reports_the_reason(
         {"root": ".", "debounce_ms": 50, "generate": False}
     ]
     assert running.emitter.of("scan_completed")[0]["changed"] is True  # stale tree caught up
+    assert running.emitter.of("file_changed") == [{"path": "a.txt", "change": "modified"}]
+    assert [b.updated_paths for b in running.batches] == [[".", "a.txt"]]  # the catch-up batch
     assert running.emitter.of("watch_stopped") == [{"reason": "test finished"}]
     result = running.outcome["result"]
     assert isinstance(result, WatchResult) and result.reason == "test finished"
@@ -209,3 +218,28 @@ def test_special_files_appearing_are_left_out(
         write(workspace.root, "b.txt", "b", backdate=False)
         converge(running, workspace, store, config, tmp_path)
     assert "pipe" not in stored_ids(store)
+
+
+def test_a_scan_by_someone_else_while_watching_is_picked_up(
+    workspace: Workspace, store: EventStore, config: Config, tmp_path: Path
+) -> None:
+    write(workspace.root, "a.txt", "a")
+    with watching(workspace, store, config) as running:
+        write(workspace.root, "b.txt", "b", backdate=False)
+        scan(workspace, store, config)  # writes the tree under the watcher's feet
+        converge(running, workspace, store, config, tmp_path)
+        write(workspace.root, "b.txt", "bb", backdate=False)
+        write(workspace.root, "c.txt", "c", backdate=False)
+        converge(running, workspace, store, config, tmp_path)
+
+
+def test_undecodable_names_do_not_disturb_the_watch(
+    workspace: Workspace, store: EventStore, config: Config, tmp_path: Path
+) -> None:
+    write(workspace.root, "a.txt", "a")
+    with watching(workspace, store, config) as running:
+        fd = os.open(os.fsencode(workspace.root) + b"/bad\xff.txt", os.O_CREAT | os.O_WRONLY)
+        os.close(fd)
+        write(workspace.root, "sentinel.txt", "s", backdate=False)
+        converge(running, workspace, store, config, tmp_path)
+    assert {c["path"] for c in running.emitter.of("file_changed")} == {"sentinel.txt"}
