@@ -14,6 +14,7 @@ import click
 import msgspec
 from rich.console import Console
 from rich.markdown import Markdown
+from rich.markup import escape
 
 from contextree.cli.common import CliContext, pass_cli, run_session
 from contextree.cli.live import LiveProgress
@@ -85,7 +86,7 @@ def _print_outcome(console: Console, outcome: GenerationOutcome, session_id: str
     console.print(f"{', '.join(parts)} — {outcome.total_nodes} nodes in "
                   f"{outcome.duration_ms / 1000:.1f}s{tokens}")
     for failed_path, error in outcome.failures[:10]:
-        console.print(f"  [red]✗[/] {failed_path}: {error}", soft_wrap=True)
+        console.print(f"  [red]✗[/] {escape(failed_path)}: {escape(error)}", soft_wrap=True)
     if outcome.stopped_after_level is not None:
         console.print(f"stopped after level {outcome.stopped_after_level} — rerun with "
                       "--keep-going to generate the rest")
@@ -137,7 +138,7 @@ def _print_frame(view: ContextView) -> None:
     if not console.is_terminal:
         click.echo(frame.content, nl=not frame.content.endswith("\n"))
         return
-    console.print(f"[dim]{_describe(frame)}[/]")
+    console.print(f"[dim]{escape(_describe(frame))}[/]", soft_wrap=True)
     console.print(Markdown(frame.content))
 
 
@@ -167,7 +168,7 @@ def _print_history(view: ContextView) -> None:
     for number, frame in enumerate(view.history, start=1):
         marker = "current" if frame.node_id == view.record.id else "earlier version"
         is_head = view.head is not None and frame.frame_id == view.head.frame_id
-        console.print(f"[bold]#{number}[/] {_describe(frame)} · {marker}"
-                      f"{' · head' if is_head else ''}")
+        console.print(f"[bold]#{number}[/] {escape(_describe(frame))} · {marker}"
+                      f"{' · head' if is_head else ''}", soft_wrap=True)
         console.print(frame.content.rstrip("\n"), markup=False)
         console.print()

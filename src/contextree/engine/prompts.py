@@ -4,8 +4,8 @@ A file's prompt holds its text, truncated at `max_file_bytes` (`[limits]` in con
 a binary file (a NUL byte in its first 8 KiB, or a known binary extension) is described by
 name and size, never sent. The file is re-hashed while it is read, so a file edited since
 the scan fails loudly instead of getting a frame for content it no longer has. A
-directory's prompt holds its children's head frames, each cut to a fair share of the same
-limit.
+directory's prompt holds its children's head frames within the same limit: each child gets
+an equal share of what the children before it left (at least `MIN_CHILD_CHARS`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from contextree.errors import GenerationError
 
 BINARY_SNIFF_BYTES = 8192
 READ_CHUNK = 1 << 20
-MIN_CHILD_CHARS = 1024
+MIN_CHILD_CHARS = 200
 _BACKTICKS = re.compile(r"`{3,}")
 
 
@@ -70,11 +70,11 @@ def directory_request(
     max_prompt_chars: int,
 ) -> GenerationRequest:
     """The request for a directory node from its children and their head frames (by id)."""
-    share = max(MIN_CHILD_CHARS, max_prompt_chars // max(1, len(children)))
     summaries: list[ChildSummary] = []
     sections: list[str] = []
     truncated = False
-    for child in children:
+    remaining = max_prompt_chars
+    for index, child in enumerate(children):
         frame = heads.get(child.id)
         content = frame.content if frame is not None else None
         summaries.append(ChildSummary(child.name, child.path, child.type, content))
@@ -82,8 +82,10 @@ def directory_request(
         if content is None:
             sections.append(f"### {label}\n\n*(no context yet)*")
             continue
+        share = max(MIN_CHILD_CHARS, remaining // (len(children) - index))
         if len(content) > share:
             content, truncated = content[:share] + "\n…", True
+        remaining -= len(content)
         sections.append(f"### {label}\n\n{content.strip()}")
     prompt = render_template(agent.directory_prompt, path=record.path, node_type=record.type,
                              file_size=record.size)

@@ -186,9 +186,7 @@ class GenerationQueue:
             future.set_result(JobResult(head, request_id, attempts=0, provider_ms=0, reused=True))
             return future
         self._in_flight[job.key] = (request_id, future)
-        self._emit(job, request_id, "request_enqueued", agent_id=job.agent_id,
-                   frame_type=job.frame_type, provider_name=job.provider.config.name,
-                   priority=job.priority)
+        self._emit(job, request_id, "request_enqueued", priority=job.priority)
         self.stats.pending += 1
         self._reporter.changed()
         task = loop.create_task(self._run(job, request_id, future))
@@ -345,14 +343,17 @@ class GenerationQueue:
     # -- events ---------------------------------------------------------------------------
 
     def _emit(self, job: GenerationJob, request_id: str, event_type: str, **data: Any) -> None:
-        self.emitter.emit(event_type, {**job.context, "request_id": request_id,
-                                       "node_id": job.node_id, "path": job.path, **data})
+        self.emitter.emit(event_type, {
+            **job.context, "request_id": request_id, "node_id": job.node_id, "path": job.path,
+            "agent_id": job.agent_id, "frame_type": job.frame_type,
+            "provider_name": job.provider.config.name, **data,
+        })
 
     def _emit_provider(self, job: GenerationJob, request_id: str, event_type: str, attempt: int,
                        **data: Any) -> None:
         config = job.provider.config
-        self._emit(job, request_id, event_type, provider_name=config.name,
-                   provider_type=config.type, model=config.model, attempt=attempt, **data)
+        self._emit(job, request_id, event_type, provider_type=config.type, model=config.model,
+                   attempt=attempt, **data)
 
     def _emit_failed(self, job: GenerationJob, request_id: str, attempt: int, duration_ms: int,
                      error: ProviderError, will_retry: bool) -> None:
@@ -366,5 +367,4 @@ class GenerationQueue:
                       **extra: Any) -> None:
         self.stats.deduplicated += 1
         self._reporter.changed()
-        self._emit(job, request_id, "request_deduplicated", reason=reason,
-                   agent_id=job.agent_id, frame_type=job.frame_type, **extra)
+        self._emit(job, request_id, "request_deduplicated", reason=reason, **extra)

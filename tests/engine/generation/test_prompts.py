@@ -128,3 +128,21 @@ def test_max_file_bytes_comes_from_the_limits_section(workspace: Workspace) -> N
     config: Config = load_config(workspace)
     assert config.max_file_bytes == 2048
     assert Path(workspace.config_path).is_file()
+
+
+def test_a_large_directory_prompt_stays_near_the_limit(agent: Agent) -> None:
+    children = [NodeRecord(id=f"{i:064x}", path=f"d/f{i}.py", type="file", size=1, mtime_ns=0,
+                           inode=0) for i in range(50)]
+    heads = {
+        child.id: Frame(frame_id="f" * 64, node_id=child.id, path=child.path, node_type="file",
+                        agent_id="docs", frame_type="context-docs", provider_name="local",
+                        provider_type="local", model="m", input_tokens=None, output_tokens=None,
+                        created_at="2026-01-01T00:00:00.000Z", content="x" * 5000)
+        for child in children
+    }
+    directory = NodeRecord(id="d" * 64, path="d", type="directory", size=50, mtime_ns=0,
+                           inode=0, children=tuple(child.id for child in children))
+    request = directory_request(directory, children, heads, agent, max_prompt_chars=10_000)
+    context_chars = request.user_prompt.count("x")
+    assert 9_000 <= context_chars <= 10_000 + len("context") and request.truncated
+    assert all(f"`f{i}.py`" in request.user_prompt for i in range(50)), "every child is named"
