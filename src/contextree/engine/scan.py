@@ -205,7 +205,7 @@ class TreeBuilder:
         if matcher.is_ignored(path, name, is_dir):
             return None
         if not valid_name(path):
-            self._skip(_printable(path), "name is not valid UTF-8")
+            self._skip(path, "name is not valid UTF-8")
             return None
         if not is_dir:
             return self._file(path, full, info, None)
@@ -280,14 +280,14 @@ class TreeBuilder:
             if matcher.is_ignored(path, name, is_dir):
                 return None
             if not (name.isascii() or valid_name(name)):
-                self._skip(_printable(path), "name is not valid UTF-8")
+                self._skip(path, "name is not valid UTF-8")
                 return None
             if is_dir:
                 real = join_path(parent_real, name)
                 return self._directory(path, entry.path, matcher, entry.inode(), real, None)
             return self._file(path, entry.path, entry.stat(follow_symlinks=False), None)
         except OSError as error:
-            self._skip(_printable(path), _reason(error))
+            self._skip(path, _reason(error))
             return None
 
     def _symlink(
@@ -296,7 +296,7 @@ class TreeBuilder:
         if matcher.is_ignored(path, name, False):
             return None
         if not valid_name(path):
-            self._skip(_printable(path), "name is not valid UTF-8")
+            self._skip(path, "name is not valid UTF-8")
             return None
         try:
             info = os.stat(full)
@@ -402,7 +402,7 @@ class TreeBuilder:
         return ancestors
 
     def _skip(self, path: str, reason: str) -> None:
-        self.skipped.append(Skipped(path, reason))
+        self.skipped.append(Skipped(_printable(path), reason))
 
     def _count_node(self) -> None:
         self.counts.node_count += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import itertools
 import os
@@ -235,7 +236,7 @@ def test_ignored_paths_and_the_store_are_left_out(
 def test_config_ignore_patterns_apply(workspace: Workspace, store: EventStore,
                                       config: Config) -> None:
     small_tree(workspace.root)
-    custom = Config(**{**config.__dict__, "ignore_patterns": ("docs/", "*.md")})
+    custom = dataclasses.replace(config, ignore_patterns=("docs/", "*.md"))
     scan(workspace, store, custom)
     assert stored_files(store) == {"src/app.py", "src/util/strings.py"}
 
