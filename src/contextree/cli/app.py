@@ -76,10 +76,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     except click.ClickException as exc:
         _print_error(_usage_message(exc))
         return 1
-    except click.exceptions.Abort:
-        _print_error("aborted")
-        return 1
-    except KeyboardInterrupt:
+    except (click.exceptions.Abort, KeyboardInterrupt):  # click turns Ctrl-C into Abort
         _print_error("cancelled")
         return 130
     except ContextreeError as exc:
