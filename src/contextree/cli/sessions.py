@@ -115,7 +115,10 @@ def list_sessions(
             row["session_id"], row["started_at"].replace("T", " ")[:19], row["command"],
             format_ms(row["duration_ms"]), f"[{style}]{row['status']}[/]", str(row["event_count"]),
         )
-    Console().print(table)
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=200)  # piped: never squeeze ids and times into 80 columns
+    console.print(table)
 
 
 @sessions.command("show")
