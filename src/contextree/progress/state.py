@@ -10,6 +10,7 @@ fields are ignored. Nodes are keyed by their workspace-relative path.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -310,11 +311,21 @@ def _identify(node: NodeState, data: dict[str, Any]) -> None:
     for name in ("node_id", "agent_id", "provider_name", "provider_type", "model", "frame_type",
                  "request_id"):
         value = data.get(name)
-        if value is not None:
+        if isinstance(value, str):
             setattr(node, name, value)
     level = data.get("level_index")
     if isinstance(level, int):
         node.level_index = level
+
+
+def _int(value: Any) -> int | None:
+    """A numeric field as an int, or None when the stored value is not a finite number (a
+    reader skips what it cannot use instead of failing on it)."""
+    if type(value) is int:
+        return value
+    if isinstance(value, int | float) and math.isfinite(value):
+        return int(value)
+    return None
 
 
 def _node_for(state: SessionState, data: dict[str, Any]) -> NodeState | None:
@@ -332,7 +343,7 @@ def _session_started(state: SessionState, data: dict[str, Any], ts: str) -> None
     args = data.get("args")
     state.args = args if isinstance(args, dict) else {}
     state.workspace = data.get("workspace")
-    state.pid = data.get("pid")
+    state.pid = _int(data.get("pid"))
     state.started_ts = ts
     state.status = ACTIVE
 
@@ -340,9 +351,9 @@ def _session_started(state: SessionState, data: dict[str, Any], ts: str) -> None
 @_on("session_ended")
 def _session_ended(state: SessionState, data: dict[str, Any], ts: str) -> None:
     status = data.get("status")
-    state.status = status if status in ENDED_STATUSES else "completed"
+    state.status = status if isinstance(status, str) and status in ENDED_STATUSES else "completed"
     state.error = data.get("error") or state.error
-    state.duration_ms = data.get("duration_ms")
+    state.duration_ms = _int(data.get("duration_ms"))
     state.ended_ts = ts
 
 
@@ -376,8 +387,8 @@ def _scan_counts(state: SessionState, data: dict[str, Any], ts: str) -> None:
     if "root_id" in data:
         scan.root_id = data.get("root_id")
         scan.changed = data.get("changed")
-        scan.files_rehashed = data.get("files_rehashed")
-        scan.duration_ms = data.get("duration_ms")
+        scan.files_rehashed = _int(data.get("files_rehashed"))
+        scan.duration_ms = _int(data.get("duration_ms"))
         scan.done = True
 
 
@@ -385,7 +396,7 @@ def _scan_counts(state: SessionState, data: dict[str, Any], ts: str) -> None:
 def _watch_started(state: SessionState, data: dict[str, Any], ts: str) -> None:
     watch = state.watch
     watch.root = data.get("root")
-    watch.debounce_ms = data.get("debounce_ms")
+    watch.debounce_ms = _int(data.get("debounce_ms"))
     watch.generate = bool(data.get("generate"))
 
 
@@ -404,7 +415,7 @@ def _file_changed(state: SessionState, data: dict[str, Any], ts: str) -> None:
 def _batch_processed(state: SessionState, data: dict[str, Any], ts: str) -> None:
     watch = state.watch
     watch.batches += 1
-    watch.nodes_updated += int(data.get("nodes_updated") or 0)
+    watch.nodes_updated += _int(data.get("nodes_updated")) or 0
     watch.root_id = data.get("root_id", watch.root_id)
 
 
@@ -419,8 +430,8 @@ def _watch_stopped(state: SessionState, data: dict[str, Any], ts: str) -> None:
 @_on("plan_constructed")
 def _plan_constructed(state: SessionState, data: dict[str, Any], ts: str) -> None:
     state.plan = dict(data)
-    state.total_nodes = int(data.get("total_nodes") or 0)
-    state.total_levels = int(data.get("total_levels") or 0)
+    state.total_nodes = _int(data.get("total_nodes")) or 0
+    state.total_levels = _int(data.get("total_levels")) or 0
 
 
 @_on("descendant_check_started", "descendant_check_passed", "descendant_check_failed")
@@ -431,8 +442,8 @@ def _descendant_check(state: SessionState, data: dict[str, Any], ts: str) -> Non
 @_on("generation_started")
 def _generation_started(state: SessionState, data: dict[str, Any], ts: str) -> None:
     state.generation_status = "running"
-    state.total_levels = int(data.get("total_levels") or state.total_levels)
-    state.total_nodes = int(data.get("total_nodes") or state.total_nodes)
+    state.total_levels = _int(data.get("total_levels")) or state.total_levels
+    state.total_nodes = _int(data.get("total_nodes")) or state.total_nodes
 
 
 @_on("generation_completed")
@@ -448,24 +459,23 @@ def _generation_failed(state: SessionState, data: dict[str, Any], ts: str) -> No
 
 @_on("level_started")
 def _level_started(state: SessionState, data: dict[str, Any], ts: str) -> None:
-    index = int(data.get("level_index") or 0)
+    index = _int(data.get("level_index")) or 0
     level = state.levels.setdefault(index, LevelState(index=index))
-    level.node_count = int(data.get("node_count") or 0)
+    level.node_count = _int(data.get("node_count")) or 0
     level.status = "running"
     level.started_ts = ts
     state.current_level = index
-    if data.get("total_levels"):
-        state.total_levels = int(data["total_levels"])
+    state.total_levels = _int(data.get("total_levels")) or state.total_levels
 
 
 @_on("level_completed")
 def _level_completed(state: SessionState, data: dict[str, Any], ts: str) -> None:
-    index = int(data.get("level_index") or 0)
+    index = _int(data.get("level_index")) or 0
     level = state.levels.setdefault(index, LevelState(index=index))
-    level.completed_count = int(data.get("completed_count") or 0)
-    level.failed_count = int(data.get("failed_count") or 0)
-    level.node_count = int(data.get("node_count") or level.node_count)
-    level.duration_ms = data.get("duration_ms")
+    level.completed_count = _int(data.get("completed_count")) or 0
+    level.failed_count = _int(data.get("failed_count")) or 0
+    level.node_count = _int(data.get("node_count")) or level.node_count
+    level.duration_ms = _int(data.get("duration_ms"))
     level.status = "failed" if level.failed_count else "completed"
 
 
@@ -489,7 +499,7 @@ def _node_completed(state: SessionState, data: dict[str, Any], ts: str) -> None:
     if node is None:
         return
     node.frame_id = data.get("frame_id", node.frame_id)
-    node.duration_ms = data.get("duration_ms")
+    node.duration_ms = _int(data.get("duration_ms"))
     node.finished_ts = ts
     state.set_node_status(node, COMPLETED)
 
@@ -500,7 +510,7 @@ def _node_failed(state: SessionState, data: dict[str, Any], ts: str) -> None:
     if node is None:
         return
     node.error = str(data.get("error") or "failed")
-    node.duration_ms = data.get("duration_ms")
+    node.duration_ms = _int(data.get("duration_ms"))
     node.finished_ts = ts
     state.set_node_status(node, FAILED)
 
@@ -529,9 +539,9 @@ def _request_processing(state: SessionState, data: dict[str, Any], ts: str) -> N
     node = _node_for(state, data)
     if node is None:
         return
-    node.attempt = int(data.get("attempt") or node.attempt + 1)
+    node.attempt = _int(data.get("attempt")) or node.attempt + 1
     if node.queue_wait_ms is None:
-        node.queue_wait_ms = data.get("queue_wait_ms")
+        node.queue_wait_ms = _int(data.get("queue_wait_ms"))
     state.set_node_status(node, SENDING)
 
 
@@ -541,7 +551,7 @@ def _provider_sent(state: SessionState, data: dict[str, Any], ts: str) -> None:
     node = _node_for(state, data)
     if node is None:
         return
-    node.attempt = int(data.get("attempt") or node.attempt)
+    node.attempt = _int(data.get("attempt")) or node.attempt
     node.sent_ts = ts
     state.set_node_status(node, WAITING)
 
@@ -549,19 +559,19 @@ def _provider_sent(state: SessionState, data: dict[str, Any], ts: str) -> None:
 @_on("provider_response_received")
 def _provider_received(state: SessionState, data: dict[str, Any], ts: str) -> None:
     provider = state.provider
-    latency = int(data.get("duration_ms") or 0)
+    latency = _int(data.get("duration_ms")) or 0
     provider.responses += 1
     provider.total_latency_ms += latency
     provider.max_latency_ms = max(provider.max_latency_ms, latency)
-    provider.input_tokens += int(data.get("input_tokens") or 0)
-    provider.output_tokens += int(data.get("output_tokens") or 0)
+    provider.input_tokens += _int(data.get("input_tokens")) or 0
+    provider.output_tokens += _int(data.get("output_tokens")) or 0
     node = _node_for(state, data)
     if node is None:
         return
     node.provider_ms += latency
     node.attempt_ms.append(latency)
-    node.input_tokens = data.get("input_tokens")
-    node.output_tokens = data.get("output_tokens")
+    node.input_tokens = _int(data.get("input_tokens"))
+    node.output_tokens = _int(data.get("output_tokens"))
     node.sent_ts = None
     node.error = None
     state.set_node_status(node, COMPLETED)
@@ -573,12 +583,12 @@ def _provider_failed(state: SessionState, data: dict[str, Any], ts: str) -> None
     node = _node_for(state, data)
     if node is None:
         return
-    latency = int(data.get("duration_ms") or 0)
+    latency = _int(data.get("duration_ms")) or 0
     node.provider_ms += latency
     node.attempt_ms.append(latency)
     node.error = str(data.get("error") or "provider request failed")
     node.error_kind = data.get("error_kind")
-    node.status_code = data.get("status_code")
+    node.status_code = _int(data.get("status_code"))
     node.sent_ts = None
     if not data.get("retryable"):
         state.set_node_status(node, FAILED)
@@ -590,9 +600,9 @@ def _provider_retrying(state: SessionState, data: dict[str, Any], ts: str) -> No
     node = _node_for(state, data)
     if node is None:
         return
-    attempt = int(data.get("attempt") or node.attempt + 1)
+    attempt = _int(data.get("attempt")) or node.attempt + 1
     node.retries.append(
-        RetryInfo(attempt=attempt, delay_ms=int(data.get("delay_ms") or 0),
+        RetryInfo(attempt=attempt, delay_ms=_int(data.get("delay_ms")) or 0,
                   error=str(data.get("error") or ""))
     )
     state.set_node_status(node, RETRYING)
