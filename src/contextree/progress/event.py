@@ -150,6 +150,7 @@ def check_type_name(event_type: str) -> None:
 
 _secrets: list[bytes] = []
 REDACTED = b"[redacted]"
+_REDACTED_TEXT = REDACTED.decode("ascii")
 
 
 def register_secret(value: str) -> None:
@@ -162,11 +163,30 @@ def register_secret(value: str) -> None:
 
 
 def scrub_secrets(payload: bytes) -> bytes:
-    """Replace every registered secret in an encoded payload with `[redacted]`."""
-    for secret in _secrets:
-        if secret in payload:
-            payload = payload.replace(secret, REDACTED)
-    return payload
+    """Replace every registered secret in an encoded payload with `[redacted]`.
+
+    The bytes only tell whether a secret may be there; the replacement is made in the decoded
+    strings (keys and values). A byte match can begin inside an escape sequence (a key of
+    zeros after the `\\u0000` of a NUL), and replacing it there would break the JSON and
+    leave part of the secret behind.
+    """
+    found = [secret for secret in _secrets if secret in payload]
+    if not found:
+        return payload
+    texts = [str(msgspec.json.decode(b'"' + secret + b'"')) for secret in found]
+    return _encoder.encode(_scrub_value(msgspec.json.decode(payload), texts))
+
+
+def _scrub_value(value: Any, texts: list[str]) -> Any:
+    if isinstance(value, str):
+        for text in texts:
+            value = value.replace(text, _REDACTED_TEXT)
+        return value
+    if isinstance(value, dict):
+        return {_scrub_value(key, texts): _scrub_value(item, texts) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_scrub_value(item, texts) for item in value]
+    return value
 
 
 def encode_payload(data: Mapping[str, Any] | None) -> bytes:
