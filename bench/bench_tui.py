@@ -1,0 +1,243 @@
+"""The TUI under load, headless (SPEC §9: emit → painted p95 ≤ 100 ms at 5,000 events/s, no
+frame over 50 ms; a 10,000-node session opens and scrolls smoothly).
+
+Method. (1) Live: a writer **subprocess** (`tests/tui/synthetic.py`) emits a realistic
+`context.generate` session through `ProgressRuntime` at a steady 5,000 events/s; the app runs
+headless (`App.run_test`, 160×45) following it in the session view. Each live event painted
+gives `time painted − event ts` (painted = the screen refresh after the frame that applied it,
+`call_after_refresh`; `ts` is stamped at emit in the writer, milliseconds, truncated, so figures
+read up to 1 ms high). The longest frame is the longest time the app's event loop was busy
+without a break, measured by a task that wakes every 2 ms and records how late it woke. The
+same run, with the same writer, is repeated with the view in per-event mode (apply one event,
+repaint, wait for the screen, next) as a naive baseline; the seed's 150/500 ms targets are the
+other baseline. (2) Large: a stored 10,000-node session (~67,000 events) is opened (stored
+events read and reduced on the feed thread, then the first frame with all rows) and paged
+through; the baseline is a Textual `DataTable` filled with the same 10,000 rows.
+
+    .venv/bin/python bench/bench_tui.py [--quick] [--json PATH] [--dir PATH]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from common import ROOT, Baseline, Report, Target, median, parse_args, percentile, temp_dir
+
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.tui.synthetic import T0, fixed_ulid, flat_plan, generation_events, write_session
+from textual.app import App, ComposeResult
+from textual.widgets import DataTable
+
+import contextree.tui.views.session as session_module
+from contextree.progress import EventStore
+from contextree.tui.app import CtreeApp
+from contextree.tui.freshness import FreshnessMeter
+from contextree.tui.widgets.node_list import NodeList
+
+SIZE = (160, 45)
+RATE = 5_000
+SEED_P50_MS, SEED_P95_MS = 150.0, 500.0
+
+
+class LoopLag:
+    """Records how late a 2 ms sleep wakes: the longest stretch the event loop was busy."""
+
+    def __init__(self) -> None:
+        self.lags_ms: list[float] = []
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+    async def _run(self) -> None:
+        while True:
+            start = time.perf_counter()
+            await asyncio.sleep(0.002)
+            self.lags_ms.append(max(0.0, (time.perf_counter() - start - 0.002) * 1000))
+
+
+def start_writer(store: Path, nodes: int, rate: int) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.tui.synthetic", str(store), "--nodes", str(nodes),
+         "--levels", "4", "--rate", str(rate), "--wait-for-go"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'src'}"},
+    )
+
+
+def read_line(process: subprocess.Popen[str], prefix: str) -> str:
+    assert process.stdout is not None
+    for line in process.stdout:
+        if line.startswith(prefix):
+            return line[len(prefix):].strip()
+    raise RuntimeError(f"writer exited (rc={process.wait()}) before {prefix!r}")
+
+
+async def wait_for(condition: Callable[[], object], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.005)
+    return True
+
+
+async def follow_live(parent: Path, nodes: int, *, per_event: bool,
+                      drain_timeout: float) -> dict[str, Any]:
+    """Follow a writer at RATE events/s; latencies of every live event painted, loop lags."""
+    with temp_dir(str(parent), "bench-tui-live-") as directory:
+        store_path = directory / "store"
+        writer = start_writer(store_path, nodes, RATE)
+        try:
+            session_id = read_line(writer, "SESSION ")
+            store = EventStore.open(store_path, create=False)
+            app = CtreeApp(store=store, session_id=session_id, per_event_paint=per_event)
+            session_module.FRESHNESS_WINDOW = 10**9  # measure every event, not the newest 200
+            async with app.run_test(size=SIZE) as pilot:
+                view = app.session_view
+                view.freshness = FreshnessMeter(window=10**9)
+                await wait_for(lambda: view.state is not None, 30)
+                lag = LoopLag()
+                lag.start()
+                assert writer.stdin is not None
+                writer.stdin.write("go\n")
+                writer.stdin.flush()
+                emitted = int(await asyncio.to_thread(read_line, writer, "EMITTED "))
+                drained = await wait_for(
+                    lambda: view.state is not None and view.state.event_count >= emitted + 1
+                    and len(view.freshness) >= emitted - 1, drain_timeout)
+                lag.stop()
+                await pilot.pause()
+                samples = sorted(view.freshness._samples)
+                painted = len(samples)
+            store.close()
+            read_line(writer, "DONE")
+        finally:
+            if writer.poll() is None:
+                writer.kill()
+            writer.wait()
+    return {"samples": samples, "lags": lag.lags_ms, "emitted": emitted, "painted": painted,
+            "drained": drained}
+
+
+class TableApp(App[None]):
+    """The baseline: a DataTable holding the same rows."""
+
+    def __init__(self, rows: list[tuple[str, ...]]) -> None:
+        super().__init__()
+        self.rows = rows
+
+    def compose(self) -> ComposeResult:
+        yield DataTable(cursor_type="row")
+
+
+async def after_refresh(app: App[Any]) -> None:
+    done = asyncio.Event()
+    app.call_after_refresh(done.set)
+    await done.wait()
+
+
+async def page_times(app: App[Any], page: Callable[[], None], pages: int) -> list[float]:
+    times = []
+    for _ in range(pages):
+        start = time.perf_counter()
+        page()
+        await after_refresh(app)
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+async def large_session(parent: Path, nodes: int, pages: int) -> dict[str, Any]:
+    with temp_dir(str(parent), "bench-tui-large-") as directory:
+        store = EventStore.open(directory / "store")
+        plan = flat_plan(nodes, levels=1, concurrency=64)
+        session_id = write_session(store, generation_events(plan), session_id=fixed_ulid(T0, 1))
+        events = len(store.read_events(session_id))
+        app = CtreeApp(store=store, auto_follow=False)
+        async with app.run_test(size=SIZE):
+            view = app.session_view
+            node_list = view.query_one(NodeList)
+            start = time.perf_counter()
+            app.open_session(session_id)
+            await wait_for(lambda: node_list.row_count == nodes, 120)
+            await after_refresh(app)
+            open_ms = (time.perf_counter() - start) * 1000
+            scroll = await page_times(app, lambda: node_list.action_page(1), pages)
+        store.close()
+        rows = [(node.path, node.status, f"{node.duration_ms} ms")
+                for node in (view.state.nodes.values() if view.state else [])]
+    table_app = TableApp(rows)
+    async with table_app.run_test(size=SIZE):
+        table = table_app.query_one(DataTable)
+        start = time.perf_counter()
+        table.add_columns("path", "status", "duration")
+        table.add_rows(rows)
+        await after_refresh(table_app)
+        table_open_ms = (time.perf_counter() - start) * 1000
+        table.focus()
+        table_scroll = await page_times(table_app, table.action_page_down, pages)
+    return {"events": events, "open_ms": open_ms, "scroll": scroll,
+            "table_open_ms": table_open_ms, "table_scroll": table_scroll}
+
+
+def report_live(report: Report, live: dict[str, Any], naive: dict[str, Any]) -> None:
+    samples, naive_samples = live["samples"], naive["samples"]
+    report.note(f"live: {live['emitted']:,} events emitted at {RATE:,}/s, {live['painted']:,} "
+                f"painted live, drained: {live['drained']}; per-event baseline: "
+                f"{naive['painted']:,} of {naive['emitted']:,} painted, drained: "
+                f"{naive['drained']}")
+    p50, p95 = percentile(samples, 50), percentile(samples, 95)
+    naive_p50, naive_p95 = percentile(naive_samples, 50), percentile(naive_samples, 95)
+    report.row("tui.live5k.p50_ms", p50, "ms", baselines=[
+        Baseline("seed target", SEED_P50_MS, "ms"), Baseline("per-event paint", naive_p50, "ms")])
+    report.row("tui.live5k.p95_ms", p95, "ms", target=Target("<=", 100.0), baselines=[
+        Baseline("seed target", SEED_P95_MS, "ms"), Baseline("per-event paint", naive_p95, "ms")])
+    report.row("tui.live5k.max_ms", max(samples, default=float("nan")), "ms",
+               baselines=[Baseline("per-event paint", max(naive_samples, default=0.0), "ms")])
+    lags, naive_lags = live["lags"], naive["lags"]
+    report.row("tui.live5k.longest_frame_ms", max(lags, default=float("nan")), "ms",
+               target=Target("<=", 50.0),
+               baselines=[Baseline("per-event paint", max(naive_lags, default=0.0), "ms")])
+    report.row("tui.live5k.frames_over_50ms", float(sum(1 for lag in lags if lag > 50)),
+               "frames", note=f"loop-lag p99 {percentile(lags, 99):.1f} ms")
+
+
+def report_large(report: Report, large: dict[str, Any]) -> None:
+    report.note(f"large: 10,000 nodes, {large['events']:,} stored events")
+    report.row("tui.large10k.open_ms", large["open_ms"], "ms",
+               baselines=[Baseline("DataTable fill", large["table_open_ms"], "ms")],
+               note="read + reduce on the feed thread, then the first frame")
+    report.row("tui.large10k.page_median_ms", median(large["scroll"]), "ms",
+               baselines=[Baseline("DataTable page", median(large["table_scroll"]), "ms")])
+    report.row("tui.large10k.page_max_ms", max(large["scroll"]), "ms", target=Target("<=", 50.0),
+               baselines=[Baseline("DataTable page", max(large["table_scroll"]), "ms")])
+
+
+async def main() -> int:
+    args = parse_args(__doc__ or "", [])
+    report = Report("bench_tui", args)
+    parent = Path(args.dir) if args.dir else Path(os.environ.get("TMPDIR", "/tmp"))
+    nodes, naive_nodes, large_nodes, pages = (5_000, 800, 10_000, 60) if not args.quick \
+        else (100, 40, 500, 5)
+    live = await follow_live(parent, nodes, per_event=False, drain_timeout=60)
+    naive = await follow_live(parent, naive_nodes, per_event=True, drain_timeout=60)
+    report_live(report, live, naive)
+    report_large(report, await large_session(parent, large_nodes, pages))
+    return report.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

@@ -1,0 +1,50 @@
+"""`ctree tui`: the terminal UI over the workspace's store.
+
+It only reads the store (a delete or prune asked for in the history writes), and creates no
+session of its own. `--session` follows one session, `--list` opens the history, `--replay`
+re-feeds a finished session at `--speed` × its original pace.
+"""
+
+from __future__ import annotations
+
+import click
+
+from contextree.cli.common import CliContext, open_store, pass_cli, sessions_policy
+from contextree.errors import ContextreeError, UsageError
+
+
+@click.command()
+@click.option("--session", "session_ref", metavar="ID",
+              help="Follow this session (id, unique prefix, or `last`).")
+@click.option("--list", "show_list", is_flag=True, help="Open the session history.")
+@click.option("--replay", "replay_ref", metavar="ID", help="Replay this session.")
+@click.option("--speed", type=click.FloatRange(min=0.01), default=None,
+              help="Replay speed relative to the original timing (default 1).")
+@pass_cli
+def tui(cli: CliContext, session_ref: str | None, show_list: bool, replay_ref: str | None,
+        speed: float | None) -> None:
+    """Open the terminal UI: dashboard, live sessions, history and replay."""
+    chosen = [name for name, value in (("--session", session_ref), ("--list", show_list),
+                                       ("--replay", replay_ref)) if value]
+    if len(chosen) > 1:
+        raise UsageError(f"{' and '.join(chosen)} cannot be combined — pass one of them")
+    if speed is not None and replay_ref is None:
+        raise UsageError("--speed applies to --replay — add --replay ID")
+    from contextree.tui.app import CtreeApp
+
+    try:
+        policy = sessions_policy(cli.workspace)
+    except ContextreeError:
+        policy = (14 * 86400.0, 500)
+    store = open_store(cli)
+    try:
+        session_id = store.resolve_session_id(session_ref) if session_ref else None
+        replay_id = store.resolve_session_id(replay_ref) if replay_ref else None
+        app = CtreeApp(
+            store=store, workspace=cli.workspace, view="history" if show_list
+            else "dashboard", session_id=session_id, replay_id=replay_id, speed=speed or 1.0,
+            prune_policy=policy,
+        )
+        app.run()
+    finally:
+        store.close()

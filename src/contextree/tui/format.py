@@ -1,0 +1,127 @@
+"""How the TUI writes things: status icons and colours, times, sizes and node summaries.
+
+Plain functions over the state model, shared by every view (no Textual here), so a status
+looks the same in the activity list, the node detail and the history.
+"""
+
+from __future__ import annotations
+
+import calendar
+import time
+
+from contextree.cli.sessions import format_ms
+from contextree.progress.state import (
+    COMPLETED,
+    FAILED,
+    PENDING,
+    QUEUED,
+    RETRYING,
+    SENDING,
+    SKIPPED,
+    WAITING,
+    NodeState,
+)
+
+__all__ = [
+    "NODE_ICONS",
+    "NODE_LABELS",
+    "NODE_STYLES",
+    "SESSION_STYLES",
+    "format_bytes",
+    "format_count",
+    "format_ms",
+    "format_start",
+    "node_summary",
+    "short_id",
+    "ts_epoch",
+]
+
+NODE_ICONS = {
+    PENDING: "·", QUEUED: "○", SENDING: "↗", WAITING: "◷",
+    RETRYING: "↻", COMPLETED: "✓", FAILED: "✗", SKIPPED: "↷",
+}
+NODE_LABELS = {
+    PENDING: "pending", QUEUED: "queued", SENDING: "sending", WAITING: "waiting for provider",
+    RETRYING: "retrying", COMPLETED: "completed", FAILED: "failed", SKIPPED: "skipped",
+}
+NODE_STYLES = {
+    PENDING: "dim", QUEUED: "bright_black", SENDING: "cyan", WAITING: "yellow",
+    RETRYING: "dark_orange", COMPLETED: "green", FAILED: "bold red", SKIPPED: "dim",
+}
+SESSION_STYLES = {
+    "active": "cyan", "completed": "green", "failed": "red", "interrupted": "yellow",
+}
+
+_second_cache: dict[str, int] = {}
+
+
+def ts_epoch(ts: str | None) -> float | None:
+    """Seconds since the epoch of an event timestamp (fast: caches the whole-second part)."""
+    if not ts or len(ts) != 24:
+        return None
+    head = ts[:19]
+    second = _second_cache.get(head)
+    if second is None:
+        try:
+            second = calendar.timegm(time.strptime(head, "%Y-%m-%dT%H:%M:%S"))
+        except ValueError:
+            return None
+        if len(_second_cache) > 4096:
+            _second_cache.clear()
+        _second_cache[head] = second
+    try:
+        return second + int(ts[20:23]) / 1000
+    except ValueError:
+        return None
+
+
+def short_id(session_id: str | None) -> str:
+    return session_id[:10] if session_id else "—"
+
+
+def format_start(ts: str | None) -> str:
+    """`2026-11-24 13:33:59` (UTC, as stored)."""
+    return ts.replace("T", " ")[:19] if ts else "—"
+
+
+def format_count(value: int | None) -> str:
+    return "—" if value is None else f"{value:,}"
+
+
+def format_bytes(size: int | None) -> str:
+    if size is None:
+        return "—"
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
+def format_seconds(seconds: float) -> str:
+    """A live timer: `0.4 s`, `12.3 s`, `2m05s`."""
+    return format_ms(max(0, int(seconds * 1000)))
+
+
+def node_summary(node: NodeState, now_s: float) -> str:
+    """The last column of the activity list: a live timer, the duration, or the error."""
+    status = node.status
+    if status == WAITING:
+        sent = ts_epoch(node.sent_ts)
+        return f"for {format_seconds(now_s - sent)}" if sent is not None else "…"
+    if status == SENDING:
+        return f"attempt {node.attempt}" if node.attempt > 1 else "sending"
+    if status == RETRYING:
+        retry = node.retries[-1] if node.retries else None
+        return f"retry {retry.attempt} after {format_ms(retry.delay_ms)}" if retry else "retrying"
+    if status == FAILED:
+        return (node.error or "failed").splitlines()[0]
+    if status == SKIPPED:
+        return (node.skip_reason or "skipped").replace("_", " ")
+    if status == COMPLETED:
+        return format_ms(node.duration_ms if node.duration_ms is not None else node.provider_ms)
+    if status == QUEUED:
+        started = ts_epoch(node.started_ts)
+        return f"queued {format_seconds(now_s - started)}" if started is not None else ""
+    return ""

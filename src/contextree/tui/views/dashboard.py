@@ -1,0 +1,171 @@
+"""The dashboard (key 1): the workspace, the operations running now, the recent sessions.
+
+Active operations include sessions running in other processes: the app's store poller reads a
+new snapshot whenever any process commits, and pushes it here with `show_snapshot`.
+
+| Key | Action |
+|---|---|
+| `enter` | open the highlighted session |
+| `r` | read the store again now |
+| `tab` | next table |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+from textual.widgets.data_table import CellDoesNotExist
+
+from contextree.engine.workspace import Workspace
+from contextree.tui.data import SessionRow, StoreSnapshot
+from contextree.tui.format import (
+    SESSION_STYLES,
+    format_bytes,
+    format_count,
+    format_ms,
+    format_start,
+    short_id,
+)
+from contextree.tui.messages import OpenSession, RefreshRequested
+
+RECENT_SHOWN = 12
+STATUS_ORDER = ("active", "completed", "failed", "interrupted")
+
+
+class DashboardView(Vertical):
+    """Workspace summary, active operations and recent sessions."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("r", "refresh", "Refresh")]
+
+    def __init__(self, *, workspace: Workspace | None, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.workspace = workspace
+        self.snapshot: StoreSnapshot | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="workspace-box", classes="box"):
+            yield Static("reading the store…", id="summary")
+        with Vertical(id="active-box", classes="box"):
+            yield Static("no operation is running", id="no-active")
+            yield DataTable(id="active", cursor_type="row", zebra_stripes=False)
+        with Vertical(id="recent-box", classes="box"):
+            yield Static("no sessions yet — run `ctree scan` or `ctree context generate`",
+                         id="no-recent")
+            yield DataTable(id="recent", cursor_type="row")
+
+    def on_mount(self) -> None:
+        self.query_one("#workspace-box").border_title = "Workspace"
+        self.query_one("#active-box").border_title = "Active operations"
+        self.query_one("#recent-box").border_title = "Recent sessions"
+        self.query_one("#active", DataTable).add_columns(
+            "session", "command", "owner", "running", "events")
+        self.query_one("#recent", DataTable).add_columns(
+            "session", "started", "command", "duration", "status", "events")
+
+    def show_snapshot(self, snapshot: StoreSnapshot) -> None:
+        self.snapshot = snapshot
+        self.query_one("#summary", Static).update(self.summary_text(snapshot))
+        active = snapshot.active()
+        self._fill("#active", active, self._active_cells)
+        self._fill("#recent", snapshot.rows[:RECENT_SHOWN], self._recent_cells)
+        self.query_one("#no-active").display = not active
+        active_table = self.query_one("#active", DataTable)
+        appeared = bool(active) and not active_table.display
+        active_table.display = bool(active)
+        if appeared and self.has_focus_within:
+            active_table.focus()  # an operation just started: enter follows it
+        self.query_one("#no-recent").display = not snapshot.rows
+        self.query_one("#recent").display = bool(snapshot.rows)
+
+    def summary_text(self, snapshot: StoreSnapshot) -> Text:
+        text = Text()
+
+        def row(label: str, value: str | Text) -> None:
+            text.append(f"{label:<11}", style="dim")
+            text.append(value)
+            text.append("\n")
+
+        row("workspace", str(self.workspace.root) if self.workspace else "—")
+        row("store", store_label(self.workspace, snapshot.store_path))
+        tree = snapshot.tree
+        if tree is None:
+            row("tree", Text("no scan yet — run `ctree scan`", style="dim"))
+        else:
+            row("tree", f"{format_count(tree.node_count)} nodes · "
+                        f"{format_count(tree.file_count)} files · "
+                        f"{format_count(tree.dir_count)} directories · "
+                        f"{format_bytes(tree.total_bytes)}")
+            row("", Text(f"updated {format_start(tree.updated_at)} · root "
+                         f"{(tree.root_id or '—')[:16]}", style="dim"))
+        counts = snapshot.status_counts()
+        sessions = Text(f"{len(snapshot.rows):,} total")
+        for status in STATUS_ORDER:
+            if counts[status]:
+                sessions.append(" · ")
+                sessions.append(f"{counts[status]:,} {status}", style=SESSION_STYLES[status])
+        row("sessions", sessions)
+        text.rstrip()
+        return text
+
+    @staticmethod
+    def _active_cells(row: SessionRow) -> tuple[str | Text, ...]:
+        record = row.record
+        owner = f"pid {record.pid}" + (f" on {record.host}" if record.host else "")
+        return (short_id(row.session_id), record.command, owner, format_ms(row.duration_ms),
+                format_count(row.event_count))
+
+    @staticmethod
+    def _recent_cells(row: SessionRow) -> tuple[str | Text, ...]:
+        record = row.record
+        return (short_id(row.session_id), format_start(record.started_at), record.command,
+                format_ms(row.duration_ms),
+                Text(row.status, style=SESSION_STYLES.get(row.status, "")),
+                format_count(row.event_count))
+
+    def _fill(self, selector: str, rows: list[SessionRow],
+              cells: Callable[[SessionRow], tuple[str | Text, ...]]) -> None:
+        table = self.query_one(selector, DataTable)
+        cursor_key = _cursor_key(table)
+        table.clear()
+        for row in rows:
+            table.add_row(*cells(row), key=row.session_id)
+        if cursor_key is not None:
+            for index, row in enumerate(rows):
+                if row.session_id == cursor_key:
+                    table.move_cursor(row=index, animate=False)
+                    break
+
+    @on(DataTable.RowSelected)
+    def _open(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value:
+            self.post_message(OpenSession(event.row_key.value))
+
+    def action_refresh(self) -> None:
+        self.post_message(RefreshRequested())
+
+
+def store_label(workspace: Workspace | None, fallback: Path | None) -> str:
+    """The store's path, relative to the workspace when it lives inside it."""
+    path = workspace.store_path if workspace is not None else fallback
+    if path is None:
+        return "—"
+    if workspace is not None and path.is_relative_to(workspace.root):
+        return str(path.relative_to(workspace.root))
+    return str(path)
+
+
+def _cursor_key(table: DataTable[object]) -> str | None:
+    if not table.row_count:
+        return None
+    try:
+        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+    except CellDoesNotExist:
+        return None

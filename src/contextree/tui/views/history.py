@@ -1,0 +1,253 @@
+"""The history (key 4): every session in the store, newest first.
+
+Rows come from the app's store snapshots; a row's cells are updated in place, and the table
+is rebuilt only when sessions appear or disappear. Deleting and pruning ask first, then run on
+a worker thread (they write to LMDB).
+
+| Key | Action |
+|---|---|
+| `enter` | open the highlighted session (live if it is running) |
+| `r` | replay it |
+| `/` | filter by id, command or status (`escape` clears) |
+| `d` | delete it (asks first) |
+| `p` | prune old ended sessions per the workspace policy (asks first) |
+"""
+
+from __future__ import annotations
+
+import time
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.widgets import DataTable, Input, Static
+from textual.widgets.data_table import CellDoesNotExist
+
+from contextree.errors import ContextreeError
+from contextree.progress import EventStore
+from contextree.progress.session import ACTIVE
+from contextree.tui.data import SessionRow, StoreSnapshot
+from contextree.tui.format import (
+    SESSION_STYLES,
+    format_count,
+    format_ms,
+    format_start,
+)
+from contextree.tui.messages import OpenSession, StoreChanged
+from contextree.tui.widgets.confirm import ConfirmDialog
+
+COLUMNS = ("session", "started", "command", "duration", "status", "done", "failed", "events")
+Cells = tuple[str | Text, ...]
+
+
+def row_cells(row: SessionRow) -> Cells:
+    record = row.record
+    failed = row.counts.failed
+    return (
+        row.session_id, format_start(record.started_at), record.command,
+        format_ms(row.duration_ms), Text(row.status, style=SESSION_STYLES.get(row.status, "")),
+        format_count(row.counts.done),
+        Text(format_count(failed), style="red" if failed else ""),
+        format_count(row.event_count),
+    )
+
+
+def matches(row: SessionRow, needle: str) -> bool:
+    needle = needle.strip().lower()
+    if not needle:
+        return True
+    record = row.record
+    haystack = f"{record.session_id} {record.command} {row.status} {record.started_at}".lower()
+    return all(word in haystack for word in needle.split())
+
+
+class HistoryView(Vertical):
+    """All sessions, with filter, open, replay, delete and prune."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "Filter"),
+        Binding("r", "replay", "Replay"),
+        Binding("d", "delete", "Delete"),
+        Binding("p", "prune", "Prune"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+    ]
+
+    def __init__(self, *, store: EventStore, prune_policy: tuple[float, int],
+                 id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.store = store
+        self.prune_policy = prune_policy
+        self.snapshot: StoreSnapshot | None = None
+        self._shown: list[tuple[str, Cells]] = []
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="filter: id, command or status — enter to apply, escape to clear",
+                    id="filter")
+        yield Static("reading the store…", id="history-empty")
+        yield DataTable(id="sessions", cursor_type="row")
+
+    def on_mount(self) -> None:
+        self.query_one("#filter").display = False
+        self.query_one("#sessions", DataTable).add_columns(*COLUMNS)
+        self.border_title = "History"
+
+    # -- data -----------------------------------------------------------------------------
+
+    @property
+    def filter_text(self) -> str:
+        return self.query_one("#filter", Input).value
+
+    def show_snapshot(self, snapshot: StoreSnapshot) -> None:
+        self.snapshot = snapshot
+        self._render_rows()
+
+    def _render_rows(self) -> None:
+        if self.snapshot is None:
+            return
+        needle = self.filter_text
+        wanted = [(row.session_id, row_cells(row)) for row in self.snapshot.rows
+                  if matches(row, needle)]
+        table = self.query_one("#sessions", DataTable)
+        if [key for key, _ in wanted] == [key for key, _ in self._shown]:
+            for (key, cells), (_, old) in zip(wanted, self._shown, strict=True):
+                for column, (value, previous) in enumerate(zip(cells, old, strict=True)):
+                    if value != previous:
+                        table.update_cell(key, table.ordered_columns[column].key, value)
+        else:
+            cursor_key = self.highlighted_id()
+            table.clear()
+            for key, cells in wanted:
+                table.add_row(*cells, key=key)
+            keys = [key for key, _ in wanted]
+            if cursor_key in keys:
+                table.move_cursor(row=keys.index(cursor_key), animate=False)
+        self._shown = wanted
+        empty = self.query_one("#history-empty", Static)
+        empty.display = not wanted
+        empty.update("no sessions match the filter" if self.snapshot.rows
+                     else "no sessions yet — run `ctree scan` or `ctree context generate`")
+
+    def highlighted_id(self) -> str | None:
+        table = self.query_one("#sessions", DataTable)
+        if not table.row_count:
+            return None
+        try:
+            return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        except CellDoesNotExist:
+            return None
+
+    def _row(self, session_id: str) -> SessionRow | None:
+        rows = self.snapshot.rows if self.snapshot else []
+        return next((row for row in rows if row.session_id == session_id), None)
+
+    # -- filter ---------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_filter":  # otherwise `escape` goes back to the previous view
+            field = self.query_one("#filter", Input)
+            return bool(field.display or field.value)
+        return True
+
+    def action_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        field.display = True
+        field.focus()
+
+    def action_clear_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        field.value = ""
+        field.display = False
+        self.query_one("#sessions").focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self) -> None:
+        self._render_rows()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self) -> None:
+        if not self.filter_text:
+            self.query_one("#filter").display = False
+        self.query_one("#sessions").focus()
+
+    # -- open, replay, delete, prune ------------------------------------------------------
+
+    @on(DataTable.RowSelected, "#sessions")
+    def _open(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value:
+            self.post_message(OpenSession(event.row_key.value))
+
+    def action_replay(self) -> None:
+        session_id = self.highlighted_id()
+        if session_id is not None:
+            self.post_message(OpenSession(session_id, replay=True))
+
+    def action_delete(self) -> None:
+        session_id = self.highlighted_id()
+        row = self._row(session_id) if session_id else None
+        if row is None:
+            return
+        if row.status == ACTIVE:
+            self.notify(f"session {row.session_id[:10]} is still running (pid {row.record.pid})"
+                        " — stop it first", severity="error")
+            return
+        question = (f"Delete session {row.session_id} ({row.record.command}, {row.status}) "
+                    f"and its {row.event_count:,} events?")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._delete(row.session_id)
+
+        self.app.push_screen(ConfirmDialog(question=question, yes_label="Delete"), answered)
+
+    @work(thread=True, group="store-write")
+    def _delete(self, session_id: str) -> None:
+        try:
+            self.store.delete_session(session_id)
+        except ContextreeError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        self.app.call_from_thread(self._changed, f"deleted session {session_id[:10]}")
+
+    def action_prune(self) -> None:
+        self._prune(dry_run=True)
+
+    @work(thread=True, group="store-write")
+    def _prune(self, dry_run: bool) -> None:
+        max_age_s, max_count = self.prune_policy
+        try:
+            result = self.store.prune(max_age_s=max_age_s, max_count=max_count,
+                                      now_s=time.time(), dry_run=dry_run)
+        except ContextreeError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        count = len(result.removed)
+        if not dry_run:
+            self.app.call_from_thread(self._changed, f"pruned {count} session(s)")
+        elif not count:
+            self.app.call_from_thread(self.notify, "nothing to prune: no ended session is older "
+                                      f"than {_days(max_age_s)} or beyond the newest {max_count}")
+        else:
+            self.app.call_from_thread(self._confirm_prune, count)
+
+    def _confirm_prune(self, count: int) -> None:
+        max_age_s, max_count = self.prune_policy
+        question = (f"Prune {count} ended session(s) older than {_days(max_age_s)} or beyond the "
+                    f"newest {max_count}? Active and interrupted sessions are kept.")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._prune(dry_run=False)
+
+        self.app.push_screen(ConfirmDialog(question=question, yes_label="Prune"), answered)
+
+    def _changed(self, note: str) -> None:
+        self.notify(note)
+        self.post_message(StoreChanged())
+
+
+def _days(seconds: float) -> str:
+    days = seconds / 86400
+    return f"{days:g} days" if days >= 1 else format_ms(int(seconds * 1000))

@@ -1,0 +1,393 @@
+"""The session view (key 2): one session's progress, activity per level and node detail.
+
+A feed thread (`LiveFeed` or `ReplayFeed`) hands events over; `FeedReady` wakes the view,
+which applies everything pending to its `SessionState` — the reducer replay and the CLI use —
+and repaints at most `FRAME_INTERVAL_S` apart, so a burst of thousands of events costs one
+repaint. Live events painted feed the freshness meter (`time painted − event ts`).
+
+| Key | Action |
+|---|---|
+| `h` / `l` | previous / next level (the first entry lists every node) |
+| `tab` | next panel |
+| `space` | pause / resume a replay |
+| `n` | replay one event |
+| `+` / `-` | replay faster / slower |
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections import deque
+from collections.abc import Callable
+from itertools import islice
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Static
+
+from contextree.progress import Event, EventStore
+from contextree.progress.follow import DEFAULT_POLL_INTERVAL_S
+from contextree.progress.session import ACTIVE
+from contextree.progress.state import SessionState
+from contextree.tui.feeds import Feed, FeedBatch, LiveFeed, ReplayFeed
+from contextree.tui.format import short_id, ts_epoch
+from contextree.tui.frames import load_frame_markdown
+from contextree.tui.freshness import FRESHNESS_WINDOW, FreshnessMeter
+from contextree.tui.messages import FeedReady
+from contextree.tui.widgets.metrics import MetricsPanel
+from contextree.tui.widgets.node_detail import NodeDetail
+from contextree.tui.widgets.node_list import NodeList
+from contextree.tui.widgets.progress_header import ProgressHeader
+
+FRAME_INTERVAL_S = 1 / 30
+TICK_INTERVAL_S = 0.2
+FREEZE_EVERY_NODES = 500
+SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 64.0, 256.0)
+
+
+class SessionView(Vertical):
+    """Follows or replays one session; see the module docstring for keys."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("h", "level(-1)", "Level ←"),
+        Binding("l", "level(1)", "Level →"),
+        Binding("space", "toggle_pause", "Pause"),
+        Binding("n", "step", "Step"),
+        Binding("plus,equals_sign", "speed(1)", "Faster"),
+        Binding("minus", "speed(-1)", "Slower"),
+    ]
+
+    class Changed(Message):
+        """What the status bar shows changed: the session label or the freshness."""
+
+        def __init__(self, label: str, freshness: tuple[float, float] | None) -> None:
+            super().__init__()
+            self.label = label
+            self.freshness = freshness
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, SessionView.Changed)
+
+    def __init__(self, *, store: EventStore, clock: Callable[[], float] = time.time,
+                 per_event_paint: bool = False, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.store = store
+        self._clock = clock
+        self.per_event_paint = per_event_paint
+        self.state: SessionState | None = None
+        self.feed: Feed | None = None
+        self.freshness = FreshnessMeter()
+        self.selected_level: int | None = None
+        self.finished = False
+        self._follow_level = True
+        self._token = 0
+        self._all_paths: list[str] = []
+        self._shown_rows: list[str] | None = None
+        self._last_paint = 0.0
+        self._paint_timer: Timer | None = None
+        self._backlog: deque[Event] = deque()
+        self._frozen_nodes = 0
+        self._followed_live = False
+
+    def compose(self) -> ComposeResult:
+        yield Static("No session followed — press 4 for the history, 1 for the dashboard.",
+                     id="no-session")
+        yield ProgressHeader(id="header")
+        with Horizontal(id="panes"):
+            with VerticalScroll(id="metrics-pane"):
+                yield MetricsPanel(id="metrics")
+            with Vertical(id="activity-pane"):
+                yield NodeList(clock=self.now, id="nodes")
+            yield NodeDetail(load_content=self._load_content, clock=self.now, id="detail")
+
+    def on_mount(self) -> None:
+        self.query_one("#activity-pane").border_title = "Activity"
+        self.query_one("#detail").border_title = "Node"
+        self.query_one("#metrics-pane").border_title = "Metrics"
+        self.set_interval(TICK_INTERVAL_S, self._tick)
+        self._show_empty(True)
+
+    def on_unmount(self) -> None:
+        self.stop_feed()
+
+    # -- public API -----------------------------------------------------------------------
+
+    @property
+    def session_id(self) -> str | None:
+        return self.feed.session_id if self.feed is not None else None
+
+    @property
+    def replay_feed(self) -> ReplayFeed | None:
+        return self.feed if isinstance(self.feed, ReplayFeed) else None
+
+    def follow(self, session_id: str, *,
+               poll_interval: float = DEFAULT_POLL_INTERVAL_S) -> None:
+        """Show `session_id` live: its stored events, then new ones as they are committed."""
+        token = self._reset()
+        self._start(LiveFeed(self.store, session_id, wake=self._waker(token),
+                             poll_interval=poll_interval))
+
+    def replay(self, session_id: str, *, speed: float = 1.0, paused: bool = False) -> None:
+        """Re-feed `session_id` at `speed` × its original pace."""
+        token = self._reset()
+        self._start(ReplayFeed(self.store, session_id, wake=self._waker(token), speed=speed,
+                               paused=paused))
+
+    def stop_feed(self) -> None:
+        if self.feed is not None:
+            self.feed.stop()
+
+    def now(self) -> float:
+        """The clock live timers use: wall time live, the replayed time in a replay."""
+        replay_feed = self.replay_feed
+        if replay_feed is not None:
+            return replay_feed.now()
+        state = self.state
+        if state is not None and state.status != ACTIVE:
+            return ts_epoch(state.last_ts) or self._clock()
+        return self._clock()
+
+    def label(self) -> str:
+        state = self.state
+        if state is None or self.feed is None:
+            return ""
+        parts = [short_id(state.session_id or self.feed.session_id), state.command or "",
+                 state.status, self.mode_text()]
+        return "  ".join(part for part in parts if part)
+
+    def mode_text(self) -> str:
+        replay_feed = self.replay_feed
+        if replay_feed is not None:
+            paused = " paused" if replay_feed.paused else ""
+            done = " done" if self.finished else ""
+            return (f"replay ×{replay_feed.speed:g}{paused}{done} "
+                    f"{replay_feed.position:,}/{replay_feed.total:,} events")
+        if self.feed is None:
+            return ""
+        if not self.finished:
+            return "live"
+        return "ended while followed" if self._followed_live else "stored"
+
+    # -- feed hand-off and painting -------------------------------------------------------
+
+    def _waker(self, token: int) -> Callable[[], object]:
+        return lambda: self.post_message(FeedReady(token))
+
+    def _reset(self) -> int:
+        self.stop_feed()
+        self._token += 1
+        self.state = None
+        self.finished = False
+        self.freshness.clear()
+        self._backlog.clear()
+        self._all_paths = []
+        self._shown_rows = None
+        self.selected_level = None
+        self._follow_level = True
+        return self._token
+
+    def _start(self, feed: Feed) -> None:
+        self.feed = feed
+        feed.start()
+        self.post_message(self.Changed(self.label() or f"{short_id(feed.session_id)} loading…",
+                                       None))
+
+    def on_feed_ready(self, message: FeedReady) -> None:
+        if message.token != self._token or self._paint_timer is not None:
+            return
+        delay = self._last_paint + FRAME_INTERVAL_S - time.monotonic()
+        if delay <= 0 or self.per_event_paint:
+            self._paint()
+        else:
+            self._paint_timer = self.set_timer(delay, self._paint)
+
+    def _paint(self) -> None:
+        self._paint_timer = None
+        if self.feed is None:
+            return
+        batch = self.feed.take()
+        if batch.error:
+            self.notify(batch.error, title="session", severity="error")
+        if batch.state is not None:
+            self._all_paths, self._shown_rows = [], None
+            self.state = batch.state
+            self._followed_live = batch.state.status == ACTIVE
+            self.query_one(NodeList).follow_activity = self._followed_live
+            self.refresh_bindings()
+        if self.state is None:
+            return
+        if self.per_event_paint and batch.events:
+            self._backlog.extend(batch.events)
+            self._finish_batch(batch, [])
+            self._paint_next(batch.live)
+            return
+        for event in batch.events:
+            self.state.apply(event)
+        self._finish_batch(batch, batch.events[-FRESHNESS_WINDOW:] if batch.live else [])
+        self._keep_collections_short(loaded=batch.state is not None)
+
+    def _finish_batch(self, batch: FeedBatch, painted: list[Event]) -> None:
+        assert self.state is not None
+        if batch.record is not None:
+            self.state.apply_record(batch.record)
+        if batch.finished and not self.finished:
+            self.finished = True
+        self._repaint()
+        self._last_paint = time.monotonic()
+        emitted = [epoch for epoch in (ts_epoch(event.ts) for event in painted) if epoch]
+        self.call_after_refresh(self._painted, emitted)
+
+    def _keep_collections_short(self, *, loaded: bool) -> None:
+        """Hide the session's long-lived objects from the cyclic garbage collector.
+
+        A full collection scans every tracked object; with a 10,000-node state that stalls a
+        frame for 50–250 ms. Frozen objects are skipped (and still freed by reference
+        counting when the state is dropped), so collections stay as short as the new garbage.
+        """
+        nodes = len(self.state.nodes) if self.state is not None else 0
+        if loaded or nodes - self._frozen_nodes >= FREEZE_EVERY_NODES:
+            self._frozen_nodes = nodes
+            gc.freeze()
+
+    def _paint_next(self, live: bool) -> None:
+        """Per-event mode (a benchmark baseline): apply one event, repaint, wait for the screen."""
+        if not self._backlog or self.state is None:
+            return
+        event = self._backlog.popleft()
+        self.state.apply(event)
+        self._repaint()
+        self.call_after_refresh(self._painted, [ts_epoch(event.ts) or 0.0] if live else [])
+        if self._backlog:
+            self.call_after_refresh(self._paint_next, live)
+
+    def _painted(self, emitted: list[float]) -> None:
+        if emitted:
+            self.freshness.add(time.time(), emitted)
+        self.post_message(self.Changed(self.label(), self.freshness.percentiles()))
+
+    def _tick(self) -> None:
+        state = self.state
+        replay_feed = self.replay_feed
+        playing = replay_feed is not None and not replay_feed.paused and not self.finished
+        if state is not None and (state.status == ACTIVE or playing):
+            self.query_one(ProgressHeader).show(state, self.now(), mode=self.mode_text())
+            self.query_one(NodeList).refresh()
+            detail = self.query_one(NodeDetail)
+            detail.show(detail.node)
+
+    def _repaint(self) -> None:
+        state = self.state
+        self._show_empty(state is None)
+        if state is None:
+            return
+        self.query_one(ProgressHeader).show(state, self.now(), mode=self.mode_text())
+        has_nodes = bool(state.nodes or state.levels or state.total_nodes)
+        has_metrics = self.query_one(MetricsPanel).show(state, compact=has_nodes)
+        metrics_pane = self.query_one("#metrics-pane")
+        _set_display(metrics_pane, has_metrics)
+        metrics_pane.set_class(not has_nodes, "-wide")
+        _set_display(self.query_one("#activity-pane"), has_nodes or not has_metrics)
+        _set_display(self.query_one(NodeDetail), has_nodes or not has_metrics)
+        if self._follow_level and state.current_level is not None:
+            self.selected_level = state.current_level
+        rows = self._rows(state)
+        node_list = self.query_one(NodeList)
+        if rows is not self._shown_rows:
+            self._shown_rows = rows
+            node_list.show(rows, state.nodes)
+        else:
+            node_list.rows_changed()
+        pane = self.query_one("#activity-pane")
+        title = self._activity_title(state, len(rows))
+        if pane.border_title != title:
+            pane.border_title = title
+        path = node_list.highlighted_path
+        self.query_one(NodeDetail).show(state.nodes.get(path) if path else None)
+
+    def _rows(self, state: SessionState) -> list[str]:
+        level = state.levels.get(self.selected_level) if self.selected_level is not None else None
+        if level is not None:
+            return level.paths
+        if len(self._all_paths) < len(state.nodes):
+            self._all_paths.extend(islice(state.nodes, len(self._all_paths), None))
+        return self._all_paths
+
+    def _activity_title(self, state: SessionState, shown: int) -> str:
+        level = state.levels.get(self.selected_level) if self.selected_level is not None else None
+        if level is None:
+            return f"Activity — all nodes ({shown:,})"
+        total = max(state.total_levels, len(state.levels))
+        return (f"Activity — level {level.index + 1} of {total} · {shown:,} of "
+                f"{level.node_count:,} started · {level.status}")
+
+    def _show_empty(self, empty: bool) -> None:
+        _set_display(self.query_one("#no-session"), empty)
+        _set_display(self.query_one(ProgressHeader), not empty)
+        _set_display(self.query_one("#panes"), not empty)
+
+    def _load_content(self, node_id: str | None, frame_id: str | None) -> str | None:
+        return load_frame_markdown(self.store, node_id, frame_id)
+
+    # -- messages and actions -------------------------------------------------------------
+
+    def on_node_list_highlighted(self, message: NodeList.Highlighted) -> None:
+        if self.state is not None:
+            self.query_one(NodeDetail).show(
+                self.state.nodes.get(message.path) if message.path else None)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("toggle_pause", "step", "speed"):
+            return self.replay_feed is not None
+        if action == "level":
+            return self.state is not None and bool(self.state.levels)
+        return True
+
+    def action_level(self, delta: int) -> None:
+        if self.state is None:
+            return
+        choices: list[int | None] = [None, *sorted(self.state.levels)]
+        index = choices.index(self.selected_level) if self.selected_level in choices else 0
+        self.selected_level = choices[max(0, min(len(choices) - 1, index + delta))]
+        self._follow_level = self.selected_level == self.state.current_level \
+            and self.state.status == ACTIVE
+        self.query_one(NodeList).follow_activity = self._follow_level
+        self._repaint()
+
+    def action_toggle_pause(self) -> None:
+        if self.replay_feed is not None:
+            self.replay_feed.toggle_pause()
+            self._refresh_mode()
+
+    def action_step(self) -> None:
+        if self.replay_feed is not None:
+            self.replay_feed.step()
+            self._refresh_mode()
+
+    def action_speed(self, direction: int) -> None:
+        replay_feed = self.replay_feed
+        if replay_feed is None:
+            return
+        faster = [s for s in SPEEDS if s > replay_feed.speed]
+        slower = [s for s in SPEEDS if s < replay_feed.speed]
+        if direction > 0 and faster:
+            replay_feed.set_speed(faster[0])
+        elif direction < 0 and slower:
+            replay_feed.set_speed(slower[-1])
+        self._refresh_mode()
+
+    def _refresh_mode(self) -> None:
+        if self.state is not None:
+            self.query_one(ProgressHeader).show(self.state, self.now(), mode=self.mode_text())
+        self.post_message(self.Changed(self.label(), self.freshness.percentiles()))
+
+
+def _set_display(widget: Widget, shown: bool) -> None:
+    """Show or hide `widget`, touching it (and the layout) only when that changes."""
+    if widget.display != shown:
+        widget.display = shown

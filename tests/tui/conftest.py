@@ -1,0 +1,53 @@
+"""Fixtures for the TUI tests: a real store, an app over it with a frozen clock, and waiting."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from contextree.engine.workspace import Workspace
+from contextree.progress import EventStore
+from contextree.tui.app import CtreeApp
+from tests.tui.synthetic import T0
+
+FROZEN_NOW = T0 + 3600.0
+DEMO_WORKSPACE = Workspace(root=Path("/work/demo"), store_path=Path("/work/demo/.ctree/store"))
+
+
+@pytest.fixture
+def store(store_path: Path) -> Iterator[EventStore]:
+    opened = EventStore.open(store_path)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+AppFactory = Callable[..., CtreeApp]
+
+
+@pytest.fixture
+def make_app(store: EventStore) -> AppFactory:
+    """An app over the test store, showing the demo workspace, its clock frozen unless given."""
+
+    def make(**options: Any) -> CtreeApp:
+        options.setdefault("workspace", DEMO_WORKSPACE)
+        options.setdefault("clock", lambda: FROZEN_NOW)
+        return CtreeApp(store=store, **options)
+
+    return make
+
+
+async def wait_until(pilot: Pilot[Any], condition: Callable[[], object], what: str,
+                     timeout: float = 15.0) -> None:
+    """Let the app run until `condition()` holds (the UI state, not a fixed sleep)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.01)

@@ -1,0 +1,100 @@
+"""The dashboard: workspace summary, active operations (any process), recent sessions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from textual.widgets import DataTable, Static
+
+from contextree.progress import EventStore, ProgressRuntime
+from tests.tui.conftest import AppFactory, wait_until
+from tests.tui.synthetic import (
+    T0,
+    fixed_ulid,
+    generation_events,
+    scan_events,
+    tree_plan,
+    write_session,
+)
+
+
+def summary(app: Any) -> str:
+    return str(app.dashboard.query_one("#summary", Static).content)
+
+
+def keys(app: Any, table_id: str) -> list[str]:
+    table = app.dashboard.query_one(table_id, DataTable)
+    return [row.key.value for row in table.ordered_rows]
+
+
+async def test_summary_counts_sessions_by_status(store: EventStore,
+                                                 make_app: AppFactory) -> None:
+    write_session(store, scan_events(), session_id=fixed_ulid(T0, 1), command="scan")
+    write_session(store, scan_events(), session_id=fixed_ulid(T0 + 1, 2), command="scan",
+                  status="failed", error="boom")
+    write_session(store, scan_events(), session_id=fixed_ulid(T0 + 2, 3), command="scan",
+                  status="interrupted")
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until(pilot, lambda: "3 total" in summary(app), "the summary")
+        text = summary(app)
+        assert "1 completed" in text and "1 failed" in text and "1 interrupted" in text
+        assert "/work/demo" in text and ".ctree/store" in text
+        assert "no scan yet" in text
+        assert app.current_view == "dashboard"  # nothing active: nothing to follow
+        assert keys(app, "#recent") == [fixed_ulid(T0 + 2, 3), fixed_ulid(T0 + 1, 2),
+                                        fixed_ulid(T0, 1)]
+
+
+async def test_summary_shows_the_scanned_tree(store: EventStore, make_app: AppFactory) -> None:
+    meta = store.open_db("meta")
+    tree = {"root_id": "ab" * 16, "node_count": 1234, "file_count": 1000, "dir_count": 234,
+            "total_bytes": 5 << 20, "updated_at": "2026-11-18T09:00:00.000Z",
+            "updated_by": "scan"}
+    store.write(lambda txn: txn.put(b"tree.summary", msgspec.json.encode(tree), db=meta))
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until(pilot, lambda: "1,234 nodes" in summary(app), "the tree summary")
+        assert "1,000 files" in summary(app) and "234 directories" in summary(app)
+        assert "5.0 MiB" in summary(app)
+
+
+async def test_sessions_of_other_writers_appear_and_leave_active_operations(
+        runtime: ProgressRuntime, make_app: AppFactory) -> None:
+    app = make_app(auto_follow=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until(pilot, lambda: "0 total" in summary(app), "an empty store")
+        session = runtime.session("context.generate", {"path": "."})
+        await wait_until(pilot, lambda: keys(app, "#active") == [session.session_id],
+                         "the new session among active operations")
+        assert "1 active" in summary(app)
+        session.end()
+        await wait_until(pilot, lambda: keys(app, "#active") == [], "no longer active")
+        assert keys(app, "#recent") == [session.session_id]
+
+
+async def test_an_active_session_is_followed_on_start(store: EventStore,
+                                                      make_app: AppFactory) -> None:
+    write_session(store, scan_events(), session_id=fixed_ulid(T0, 1), command="scan")
+    active = write_session(store, generation_events(tree_plan(stop_after_level=1)),
+                           session_id=fixed_ulid(T0 + 5, 2), start_s=T0 + 5, status=None)
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until(pilot, lambda: app.current_view == "session", "auto-follow")
+        assert app.session_view.session_id == active
+        await pilot.press("1")
+        assert app.current_view == "dashboard"
+        assert keys(app, "#active") == [active]
+
+
+async def test_enter_on_a_recent_session_opens_it(store: EventStore,
+                                                  make_app: AppFactory) -> None:
+    first = write_session(store, scan_events(), session_id=fixed_ulid(T0, 1), command="scan")
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until(pilot, lambda: keys(app, "#recent") == [first], "the recent list")
+        await pilot.press("enter")
+        assert app.current_view == "session"
+        await wait_until(pilot, lambda: app.session_view.finished, "loaded")
+        assert app.session_view.session_id == first

@@ -1,0 +1,175 @@
+"""Screenshots of every view, with fixed ids, timestamps and a frozen clock.
+
+Update after an intended visual change with `pytest tests/tui --snapshot-update`, and look at
+the SVGs in `__snapshots__/` before committing them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+import pytest
+from textual.pilot import Pilot
+
+from contextree.progress import EventStore
+from tests.tui.conftest import AppFactory, wait_until
+from tests.tui.synthetic import (
+    T0,
+    fixed_ulid,
+    flat_plan,
+    generation_events,
+    scan_events,
+    tree_plan,
+    watch_events,
+    write_session,
+)
+
+SIZE = (140, 36)
+FAILING = "pkg1/pkg2/module_03.py"
+RETRIED = "pkg0/pkg0/module_01.py"
+WAITING = frozenset({"pkg0/pkg1/module_02.py", "pkg0/pkg1/module_03.py"})
+SnapCompare = Callable[..., bool]
+RunBefore = Callable[[Pilot[Any]], Awaitable[None]]
+
+
+@pytest.fixture
+def sessions(store: EventStore) -> dict[str, str]:
+    """A small history: a generation with a failure and a retry, a scan, an interrupted
+    watch, and a generation still running with two nodes waiting for the provider."""
+    failed_plan = tree_plan(fail=frozenset({FAILING}), retry=frozenset({RETRIED}),
+                            skipped=["pkg3/pkg3/module_05.py"])
+    ids = {
+        "failed": write_session(store, generation_events(failed_plan),
+                                session_id=fixed_ulid(T0, 1), status="failed",
+                                error="1 node failed", args={"path": "."}),
+        "scan": write_session(store, scan_events(), session_id=fixed_ulid(T0 + 600, 2),
+                              command="scan", start_s=T0 + 600),
+        "watch": write_session(store, watch_events(), session_id=fixed_ulid(T0 + 900, 3),
+                               command="watch", start_s=T0 + 900, status="interrupted"),
+        "active": write_session(store, generation_events(tree_plan(stop_after_level=1,
+                                                                   waiting=WAITING)),
+                                session_id=fixed_ulid(T0 + 3595, 4), start_s=T0 + 3595,
+                                status=None),
+    }
+    meta = store.open_db("meta")
+    tree = {"root_id": "3fa2c19b" * 4, "node_count": 117, "file_count": 96, "dir_count": 21,
+            "total_bytes": 1_482_113, "updated_at": "2026-11-18T09:52:10.000Z",
+            "updated_by": "scan"}
+    store.write(lambda txn: txn.put(b"tree.summary", msgspec.json.encode(tree), db=meta))
+    return ids
+
+
+def loaded(*keys: str, select: str | None = None, active: bool = False) -> RunBefore:
+    """Wait until the session view has loaded, press `keys`, move the cursor to `select`."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        view = pilot.app.session_view  # type: ignore[attr-defined]
+        if active:
+            await wait_until(pilot, lambda: view.state is not None and view.state.nodes,
+                             "the session loaded")
+        else:
+            await wait_until(pilot, lambda: view.finished, "the session loaded")
+        await pilot.press(*keys)
+        nodes = view.query_one("NodeList")
+        if select is not None:
+            nodes.cursor = list(nodes.paths).index(select)
+            await pilot.pause()
+
+    return run_before
+
+
+def test_dashboard(snap_compare: SnapCompare, make_app: AppFactory,
+                   sessions: dict[str, str]) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        app: Any = pilot.app
+        await wait_until(pilot, lambda: app.dashboard.snapshot is not None, "the snapshot")
+
+    assert snap_compare(make_app(auto_follow=False), terminal_size=SIZE, run_before=run_before)
+
+
+def test_session_live_with_nodes_waiting(snap_compare: SnapCompare, make_app: AppFactory,
+                                         sessions: dict[str, str]) -> None:
+    # the cursor on the first node waiting for the provider: its timer is in the detail
+    app = make_app()
+    assert snap_compare(app, terminal_size=SIZE,
+                        run_before=loaded(select=sorted(WAITING)[0], active=True))
+
+
+def test_session_failed_node_detail(snap_compare: SnapCompare, make_app: AppFactory,
+                                    sessions: dict[str, str]) -> None:
+    # every node of the session (h × 4), the cursor on the failed node
+    app = make_app(session_id=sessions["failed"])
+    assert snap_compare(app, terminal_size=SIZE,
+                        run_before=loaded("h", "h", "h", "h", select=FAILING))
+
+
+def test_session_retry_timing(snap_compare: SnapCompare, make_app: AppFactory,
+                              sessions: dict[str, str]) -> None:
+    app = make_app(session_id=sessions["failed"])
+    assert snap_compare(app, terminal_size=SIZE,
+                        run_before=loaded("h", "h", "h", select=RETRIED))
+
+
+def test_session_scan_metrics(snap_compare: SnapCompare, make_app: AppFactory,
+                              sessions: dict[str, str]) -> None:
+    app = make_app(session_id=sessions["scan"])
+    assert snap_compare(app, terminal_size=SIZE, run_before=loaded())
+
+
+def test_session_watch_interrupted(snap_compare: SnapCompare, make_app: AppFactory,
+                                   sessions: dict[str, str]) -> None:
+    app = make_app(session_id=sessions["watch"])
+    assert snap_compare(app, terminal_size=SIZE, run_before=loaded())
+
+
+def test_session_ten_thousand_nodes_scrolled(snap_compare: SnapCompare, store: EventStore,
+                                             make_app: AppFactory) -> None:
+    plan = flat_plan(10_000, concurrency=64)
+    session_id = write_session(store, generation_events(plan), session_id=fixed_ulid(T0, 9))
+    app = make_app(session_id=session_id)
+    assert snap_compare(app, terminal_size=SIZE,
+                        run_before=loaded("end", "pageup", "up", "up"))
+
+
+def test_history(snap_compare: SnapCompare, make_app: AppFactory,
+                 sessions: dict[str, str]) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        app: Any = pilot.app
+        await wait_until(pilot, lambda: app.history.snapshot is not None, "the snapshot")
+
+    assert snap_compare(make_app(view="history"), terminal_size=SIZE, run_before=run_before)
+
+
+def test_history_delete_confirmation(snap_compare: SnapCompare, make_app: AppFactory,
+                                     sessions: dict[str, str]) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        app: Any = pilot.app
+        await wait_until(pilot, lambda: app.history.snapshot is not None, "the snapshot")
+        await pilot.press("down", "d")
+
+    assert snap_compare(make_app(view="history"), terminal_size=SIZE, run_before=run_before)
+
+
+def test_replay_paused_after_steps(snap_compare: SnapCompare, make_app: AppFactory,
+                                   sessions: dict[str, str]) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        app: Any = pilot.app
+        view = app.session_view
+        feed = view.replay_feed
+        await wait_until(pilot, lambda: feed.total > 0, "the replay loaded")
+        await pilot.press("space")
+        await wait_until(pilot, lambda: feed.paused, "paused")
+        target = 420  # deterministic: step from wherever the pause landed to event 420
+        feed.step(target - 1 - feed.position)
+        await wait_until(pilot, lambda: feed.position == target - 1, "the steps")
+        await pilot.press("n")
+        await wait_until(pilot, lambda: view.state is not None
+                         and view.state.event_count == target, "caught up")
+        nodes = view.query_one("NodeList")
+        nodes.cursor = list(nodes.paths).index(RETRIED)
+        await pilot.pause()
+
+    app = make_app(replay_id=sessions["failed"], speed=0.01)
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
