@@ -216,6 +216,11 @@ def parse_config_text(text: str, source: Path, *, allow_api_keys: bool) -> _Laye
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise _syntax_error(source, error) from None
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise ConfigError(
+            f"{source}:{_deepest_line(text)}: invalid TOML: arrays or inline tables nested too "
+            "deeply — flatten them"
+        ) from None
     layer = _Layer(source=source, text=text)
     for name, value in data.items():
         if name in SECTION_FIELDS:
@@ -236,6 +241,23 @@ def _syntax_error(source: Path, error: tomllib.TOMLDecodeError) -> ConfigError:
     problem = message[: found.start()].strip()
     line, column = found.groups()
     return ConfigError(f"{source}:{line}: invalid TOML at column {column}: {problem}")
+
+
+def _deepest_line(text: str) -> int:
+    """The 1-based line where brackets and braces nest deepest (strings are not skipped:
+    this only points a person at the right place)."""
+    depth = deepest = 0
+    line = found = 1
+    for char in text:
+        if char == "\n":
+            line += 1
+        elif char in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest, found = depth, line
+        elif char in "]}":
+            depth = max(0, depth - 1)
+    return found
 
 
 def _check_table(
