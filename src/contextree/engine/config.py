@@ -215,7 +215,7 @@ def parse_config_text(text: str, source: Path, *, allow_api_keys: bool) -> _Laye
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise _syntax_error(source, error) from None
+        raise _syntax_error(source, error, text) from None
     except RecursionError:  # tomllib recurses once per nested array or inline table
         raise ConfigError(
             f"{source}:{_deepest_line(text)}: invalid TOML: arrays or inline tables nested too "
@@ -233,10 +233,15 @@ def parse_config_text(text: str, source: Path, *, allow_api_keys: bool) -> _Laye
     return layer
 
 
-def _syntax_error(source: Path, error: tomllib.TOMLDecodeError) -> ConfigError:
+def _syntax_error(source: Path, error: tomllib.TOMLDecodeError, text: str) -> ConfigError:
     message = str(error)
     found = re.search(r"\(at line (\d+), column (\d+)\)", message)
     if not found:
+        end = message.find("(at end of document)")
+        if end >= 0:  # an unterminated string, table or key: the problem ends the last line
+            last_line = text.rstrip().count("\n") + 1
+            return ConfigError(f"{source}:{last_line}: invalid TOML at the end of the file: "
+                               f"{message[:end].strip()}")
         return ConfigError(f"{source}: invalid TOML: {message} — fix the syntax")
     problem = message[: found.start()].strip()
     line, column = found.groups()
@@ -310,7 +315,9 @@ def locate_key(text: str, dotted_key: str) -> int | None:
         if assignment:
             key = _unquote_dotted(assignment.group(1))
             full = f"{table}.{key}" if table else key
-            if full == dotted_key or full.startswith(dotted_key + "."):
+            if full == dotted_key or full.startswith(dotted_key + ".") or (
+                dotted_key.startswith(full + ".") and "{" in line  # inside an inline table
+            ):
                 return number
     return None
 
@@ -345,7 +352,10 @@ def _read(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
-        raise ConfigError(f"{path}: not UTF-8 text ({error.reason}) — save it as UTF-8") from None
+        line = error.object[: error.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path}:{line}: not UTF-8 text ({error.reason}) — save it as UTF-8"
+        ) from None
     except OSError as error:
         raise ConfigError(
             f"{path}: cannot be read: {error.strerror} — check its permissions"
