@@ -58,3 +58,30 @@ def test_bench_quick_runs_and_prints_figures(bench: str, tmp_path: Path) -> None
     assert data["bench"] == bench and data["quick"] is True
     assert {row["key"] for row in data["rows"]} >= set(FIGURES[bench])
     assert not list(tmp_path.glob("bench-*")), "the benchmark left its temporary store behind"
+
+
+ENGINE_FIGURES = {
+    "bench_scan": ["generated unchanged rescan", "generated rescan speed-up vs warm first",
+                   "generated rescan speed-up vs cold first"],
+    "bench_generate": ["generate.nodes_per_s", "generate.events_per_s",
+                       "generate.obs_share_direct_pct"],
+    "bench_tui": ["tui.live5k.p95_ms", "tui.live5k.longest_frame_ms",
+                  "tui.large10k.page_max_ms"],
+}
+
+
+@pytest.mark.parametrize("bench", sorted(ENGINE_FIGURES))
+def test_engine_and_tui_benches_run_quick(bench: str, tmp_path: Path) -> None:
+    report = tmp_path / "figures.json"
+    result = subprocess.run(
+        [sys.executable, str(BENCH / f"{bench}.py"), "--quick", "--json", str(report)],
+        capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    for label in ENGINE_FIGURES[bench]:
+        assert re.search(rf"^{re.escape(label)}\s+{NUMBER} \S+", result.stdout, re.MULTILINE), (
+            label, result.stdout)
+    assert re.search(rf"^SUMMARY {bench}: \d+ PASS, \d+ MISS$", result.stdout, re.MULTILINE)
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert data["quick"] is True
+    assert {row["key"] for row in data["rows"]} >= set(ENGINE_FIGURES[bench])
