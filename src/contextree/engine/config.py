@@ -16,12 +16,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
+from urllib.parse import urlsplit
 
 import platformdirs
 
 from contextree.durations import parse_duration
 from contextree.engine.providers.base import BUILTIN_PROVIDERS as BUILTIN_PROVIDER_CONFIGS
 from contextree.engine.providers.base import PROVIDER_TYPES, ProviderConfig
+from contextree.engine.providers.http_errors import redact_url
 from contextree.engine.workspace import Workspace
 from contextree.errors import ConfigError, UsageError
 
@@ -152,6 +154,19 @@ def _string_list(value: object) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _base_url(value: object) -> str:
+    text = _string(value)
+    try:
+        parts = urlsplit(text)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+    except ValueError:  # a bad port or an unclosed [IPv6] bracket
+        valid = False
+    if not valid:
+        raise _Invalid(f"expected an http(s) URL with a host, such as http://127.0.0.1:8080/v1, "
+                       f"got {redact_url(text)!r}")
+    return text
+
+
 def _provider_type(value: object) -> str:
     text = _string(value)
     if text not in PROVIDER_TYPES:
@@ -175,7 +190,7 @@ SECTION_FIELDS: Mapping[str, Mapping[str, Check]] = {
 }
 PROVIDER_FIELDS: Mapping[str, Check] = {
     "type": _provider_type,
-    "base_url": _string,
+    "base_url": _base_url,
     "model": _string,
     "api_key_env": _string,
     "api_key": _string,
