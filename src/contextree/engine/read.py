@@ -20,7 +20,7 @@ from contextree.engine.config import Config
 from contextree.engine.frames import Frame, FrameStore
 from contextree.engine.status import AgentCoverage
 from contextree.engine.tree import FILE, ROOT, NodeRecord, TreeStore
-from contextree.engine.workspace import Workspace
+from contextree.engine.workspace import Workspace, require_utf8
 from contextree.errors import UsageError, WorkspaceError
 
 
@@ -84,7 +84,7 @@ def workspace_relative(workspace: Workspace, path: str) -> str:
             f"{path} is outside the workspace {workspace.root} — pass a path inside it, "
             "or choose the workspace with -C"
         )
-    return full.relative_to(workspace.root).as_posix() or ROOT
+    return require_utf8(full.relative_to(workspace.root).as_posix() or ROOT)
 
 
 def read_context(workspace: Workspace, store: Any, path: str, agent: Agent) -> ContextView:

@@ -82,7 +82,21 @@ class Workspace:
             raise WorkspaceError(
                 f"{path} does not exist — pass a file or directory in the workspace"
             )
-        return full.relative_to(self.root).as_posix() or "."
+        return require_utf8(full.relative_to(self.root).as_posix() or ".")
+
+
+def require_utf8(relative: str) -> str:
+    """`relative` if it is a valid UTF-8 path, else a `WorkspaceError`: the tree leaves names
+    that are not UTF-8 out (a path from the command line may hold such bytes)."""
+    try:
+        relative.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = relative.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        raise WorkspaceError(
+            f"{shown} is not a valid UTF-8 path — contextree leaves such names out of the "
+            "tree; rename it"
+        ) from None
+    return relative
 
 
 def resolve_workspace(root: str | os.PathLike[str] | None, store: str | None = None) -> Workspace:

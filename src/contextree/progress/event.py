@@ -194,7 +194,10 @@ def encode_payload(data: Mapping[str, Any] | None) -> bytes:
     if data is None:
         return b"{}"
     try:
-        payload = _encoder.encode(data)
+        try:
+            payload = _encoder.encode(data)
+        except UnicodeEncodeError:
+            payload = _encoder.encode(without_surrogates(data))
     except (TypeError, msgspec.EncodeError, OverflowError) as exc:
         raise EventError(
             f"event data is not JSON-serialisable: {exc} — pass dicts, lists, str and numbers"
@@ -209,6 +212,24 @@ def encode_payload(data: Mapping[str, Any] | None) -> bytes:
             "store large content in frames, not events"
         )
     return payload
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def without_surrogates(value: Any) -> Any:
+    """`value` with every lone surrogate in its text replaced by U+FFFD.
+
+    Text decoded from bytes that are not UTF-8 (a file name, a command-line argument) holds
+    lone surrogates, which JSON cannot carry; the event keeps the rest of the text.
+    """
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, Mapping):
+        return {without_surrogates(key): without_surrogates(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [without_surrogates(item) for item in value]
+    return value
 
 
 _ts_cache_second = -1

@@ -20,7 +20,7 @@ from typing import Any
 from contextree import __version__
 from contextree.errors import IngestError, StoreError
 from contextree.progress.bus import EventBus
-from contextree.progress.event import encode_payload, format_ts
+from contextree.progress.event import encode_payload, format_ts, without_surrogates
 from contextree.progress.ingestor import (
     EndSession,
     FlushRequest,
@@ -73,8 +73,8 @@ class ProgressRuntime:
             raise StoreError("the progress runtime is closed — open a new one")
         started = time.time()
         session_id = new_session_id()
-        args = dict(args or {})
-        workspace_text = str(workspace) if workspace is not None else None
+        args = dict(without_surrogates(args or {}))  # the record is JSON too
+        workspace_text = without_surrogates(str(workspace)) if workspace is not None else None
         record = SessionRecord(
             session_id=session_id, command=command, args=args, workspace=workspace_text,
             pid=self._pid, host=HOST, proc_start=self._proc_start,
