@@ -258,11 +258,11 @@ class EventStore:
     def resolve_session_id(self, ref: str) -> str:
         """Resolve a full id, a unique prefix (any case) or `last` to a session id."""
         ref = ref.strip()
-        if ref == "last":
+        if ref == "last":  # the newest session `list_sessions` shows: skip malformed entries
             with self.read() as txn:
-                cursor = txn.cursor(db=self.sessions_db)
-                if cursor.last():
-                    return bytes(cursor.key()).decode("ascii")
+                for newest, raw in _iterate_reverse(txn.cursor(db=self.sessions_db)):
+                    if newest.isascii() and decode_record(raw) is not None:
+                        return newest.decode("ascii")
             raise SessionNotFoundError(
                 "there are no sessions yet — run a command such as `ctree scan`"
             )
@@ -275,7 +275,8 @@ class EventStore:
                     for key in cursor.iternext(keys=True, values=False):
                         if not bytes(key).startswith(prefix) or len(matches) > 5:
                             break
-                        matches.append(bytes(key).decode("ascii"))
+                        if bytes(key).isascii():
+                            matches.append(bytes(key).decode("ascii"))
         if not matches:
             raise SessionNotFoundError(f"no session matches {ref!r} — run `ctree sessions list`")
         if len(matches) > 1:
