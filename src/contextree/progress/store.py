@@ -26,7 +26,13 @@ from contextree.errors import (
     StoreError,
     StoreMissingError,
 )
-from contextree.progress.event import Event, decode_event_or_none, event_key, session_prefix
+from contextree.progress.event import (
+    SEQ_DIGITS,
+    Event,
+    decode_event_or_none,
+    event_key,
+    session_prefix,
+)
 from contextree.progress.session import (
     ACTIVE,
     ENDED_STATUSES,
@@ -291,8 +297,13 @@ class EventStore:
     def read_raw_events(
         self, session_id: str, after_seq: int = 0, limit: int | None = None
     ) -> list[tuple[bytes, bytes]]:
-        """Stored `(key, value)` pairs with seq > `after_seq`, in order, by one cursor seek."""
+        """Stored `(key, value)` pairs with seq > `after_seq`, in order, by one cursor seek.
+
+        A key in the session's range that is not `session_id:<20 digits>` is not an event
+        of the session (another tool wrote it, or it is damaged): it is skipped with a warning.
+        """
         prefix = session_prefix(session_id)
+        key_length = len(prefix) + SEQ_DIGITS
         out: list[tuple[bytes, bytes]] = []
         with self.read() as txn:
             cursor = txn.cursor(db=self.events_db)
@@ -301,6 +312,9 @@ class EventStore:
             for key, value in cast("Iterator[tuple[bytes, bytes]]", cursor.iternext()):
                 if not key.startswith(prefix):
                     break
+                if len(key) != key_length or not key[len(prefix):].isdigit():
+                    log.warning("skipping malformed event key %r", key)
+                    continue
                 out.append((key, value))
                 if limit is not None and len(out) >= limit:
                     break
