@@ -20,6 +20,8 @@ from contextree.errors import ProviderError
 REDACTED = "[redacted]"
 MAX_DETAIL_CHARS = 300
 _BEARER = re.compile(r"(?i)\b(bearer\s+)[^\s\"',}]+")
+_BASIC = re.compile(r"(?i)\b(basic\s+)[A-Za-z0-9+/]{8,}=*")  # base64 of user:password
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s\"']*@")
 _KEY_ASSIGNMENT = re.compile(r"(?i)\b((?:x-)?api[-_]?key[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+")
 
 
@@ -41,10 +43,13 @@ class Secret:
 
 
 def scrub_secret(text: str, secret: str | None) -> str:
-    """`text` without `secret`, bearer tokens or `api_key=...` values."""
+    """`text` without `secret`, bearer and basic credentials, a URL's `user:password@` or
+    `api_key=...` values."""
     if secret and len(secret) >= 4:
         text = text.replace(secret, REDACTED)
     text = _BEARER.sub(lambda match: match.group(1) + REDACTED, text)
+    text = _BASIC.sub(lambda match: match.group(1) + REDACTED, text)
+    text = _URL_USERINFO.sub(lambda match: match.group(1) + REDACTED + "@", text)
     return _KEY_ASSIGNMENT.sub(lambda match: match.group(1) + REDACTED, text)
 
 
