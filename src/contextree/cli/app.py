@@ -15,6 +15,8 @@ import click
 
 from contextree import __version__
 from contextree.cli.common import CliContext
+from contextree.engine.frames import redact_secrets
+from contextree.engine.providers.http_errors import scrub_secret
 from contextree.engine.workspace import resolve_workspace
 from contextree.errors import ContextreeError
 
@@ -33,7 +35,23 @@ def cli(ctx: click.Context, workspace: str | None, store: str | None, verbose: b
         level=logging.DEBUG if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, RedactCredentials) for f in handler.filters):
+            handler.addFilter(RedactCredentials())
     ctx.obj = CliContext(workspace=resolve_workspace(workspace, store), verbose=verbose)
+
+
+class RedactCredentials(logging.Filter):
+    """Keeps credentials out of the logs, whoever logs them: libraries log request URLs
+    (httpx: `HTTP Request: POST http://user:password@host/…`) and may log headers. A URL's
+    password, Bearer and Basic credentials and every registered API key are replaced."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        scrubbed = redact_secrets(scrub_secret(message, None))
+        if scrubbed != message:
+            record.msg, record.args = scrubbed, None
+        return True
 
 
 def _register() -> None:
