@@ -21,6 +21,7 @@ from contextree.cli.common import CliContext, pass_cli, run_session
 from contextree.engine.config import Config, load_config
 from contextree.engine.generate import ProviderCheck, check_provider
 from contextree.engine.providers.base import STANDARD_KEY_VARIABLES, ProviderConfig
+from contextree.engine.providers.http_errors import redact_url
 from contextree.progress import Session
 
 _json = msgspec.json.Encoder()
@@ -47,13 +48,19 @@ def key_state(config: ProviderConfig, settings: Config) -> str:
     if config.name in settings.api_keys:
         return "set in the user config"
     if config.type == "openai" and config.base_url and not config.api_key_env:
-        return f"{variable} not set (none sent to {config.base_url})"
+        return f"{variable} not set (none sent to {redact_url(config.base_url)})"
     return f"{variable} is NOT set"
 
 
 def provider_json(config: ProviderConfig, settings: Config) -> dict[str, Any]:
-    return {**asdict(config), "default": config.name == settings.default_provider,
+    """A provider's settings as shown: a password in the base URL is redacted like a key."""
+    return {**asdict(config), "base_url": shown_url(config.base_url),
+            "default": config.name == settings.default_provider,
             "key_variable": key_variable(config), "key": key_state(config, settings)}
+
+
+def shown_url(url: str | None) -> str | None:
+    return redact_url(url) if url else url
 
 
 def _load(cli: CliContext, command: str, args: dict[str, Any]) -> Config:
@@ -87,7 +94,8 @@ def list_command(cli: CliContext, as_json: bool) -> None:
     for config in configs:
         default = " (default)" if config.name == settings.default_provider else ""
         rpm = f", {config.requests_per_minute}/min" if config.requests_per_minute else ""
-        table.add_row(config.name + default, config.type, config.model, config.base_url or "—",
+        table.add_row(config.name + default, config.type, config.model,
+                      shown_url(config.base_url) or "—",
                       key_state(config, settings), f"{config.max_concurrency} at once{rpm}")
     table_console().print(table)
 
