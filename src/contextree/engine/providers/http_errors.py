@@ -19,6 +19,8 @@ from contextree.errors import ProviderError
 
 REDACTED = "[redacted]"
 MAX_DETAIL_CHARS = 300
+MAX_RESPONSE_BYTES = 4 << 20
+"""The largest successful response body accepted (4 MiB; 1,024 tokens are a few KiB)."""
 _BEARER = re.compile(r"(?i)\b(bearer\s+)[^\s\"',}]+")
 _BASIC = re.compile(r"(?i)\b(basic\s+)[A-Za-z0-9+/]{8,}=*")  # base64 of user:password
 _URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s\"']*@")
@@ -206,7 +208,15 @@ def bad_response_error(
 def load_json_object(
     provider_name: str, body: bytes, status_code: int, secret: str | None
 ) -> dict[str, Any]:
-    """The JSON object in a successful response's `body`, or a clear `ProviderError`."""
+    """The JSON object in a successful response's `body`, or a clear `ProviderError`.
+
+    A body over `MAX_RESPONSE_BYTES` is refused: no configured `max_tokens` asks for that
+    much, and its content would become a frame (and part of its parent's prompt).
+    """
+    if len(body) > MAX_RESPONSE_BYTES:
+        problem = (f"the response is {len(body):,} bytes, over the {MAX_RESPONSE_BYTES:,}-byte "
+                   "limit — lower max_tokens or check the server")
+        raise bad_response_error(provider_name, problem, status_code, secret)
     try:
         data = json.loads(body)
     except ValueError:
