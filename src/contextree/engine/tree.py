@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any, Protocol, TypeVar
 
 import lmdb
@@ -37,13 +38,15 @@ META_LAST_SCAN = b"tree.last_scan"
 T = TypeVar("T")
 
 
-class NodeRecord(msgspec.Struct, frozen=True):
+class NodeRecord(msgspec.Struct, frozen=True, gc=False):
     """One node of the tree as stored.
 
     A directory's `size` is the sum of its children's, its `mtime_ns` their newest; `children`
     lists child ids in name order. `symlink` is the workspace-relative real path when the node
     was reached through a symbolic link. `racy` marks a file modified so recently that its
-    stat may not show a further change, so the next scan re-reads it.
+    stat may not show a further change, so the next scan re-reads it. Records hold only
+    strings and numbers, never a cycle, so the garbage collector need not track them
+    (`gc=False`: a whole tree loads and is walked without collector passes over it).
     """
 
     id: str
@@ -209,6 +212,9 @@ def _name(record: NodeRecord) -> str:
     return record.name
 
 
+_type_of = attrgetter("type")
+
+
 def directory_record(
     path: str, children: list[NodeRecord], *, inode: int, symlink: str | None
 ) -> NodeRecord:
@@ -237,20 +243,34 @@ class TreeChanges:
         return len(self.put) + len(self.delete_paths)
 
 
-def diff_records(old: Mapping[str, NodeRecord], new: Mapping[str, NodeRecord]) -> TreeChanges:
-    """The changes that turn the stored tree `old` into `new`."""
+def diff_records(
+    old: Mapping[str, NodeRecord],
+    new: Mapping[str, NodeRecord],
+    candidates: Iterable[str] | None = None,
+) -> TreeChanges:
+    """The changes that turn the stored tree `old` into `new`.
+
+    `candidates`, when given, lists every path of `new` whose record may not be the very
+    object `old` holds (a builder's `fresh`): only those are compared, and `old` is searched
+    for deleted paths only when some of its paths can be missing from `new`.
+    """
     changes = TreeChanges()
-    for path, record in new.items():
+    added = 0
+    for path in new if candidates is None else candidates:
+        record = new[path]
         previous = old.get(path)
-        if previous is record or previous == record:
+        if previous is None:
+            added += 1
+        elif previous is record or previous == record:
             continue
         changes.put.append(record)
         if previous is not None and previous.id != record.id:
             changes.delete_ids.append(previous.id)
-    for path, previous in old.items():
-        if path not in new:
-            changes.delete_ids.append(previous.id)
-            changes.delete_paths.append(path)
+    if candidates is None or len(new) - added != len(old):
+        for path, previous in old.items():
+            if path not in new:
+                changes.delete_ids.append(previous.id)
+                changes.delete_paths.append(path)
     return changes
 
 
@@ -326,12 +346,10 @@ class TreeStore:
 
     def load_records(self) -> dict[str, NodeRecord]:
         """The whole stored tree, path → record."""
-        records: dict[str, NodeRecord] = {}
         with self.store.read() as txn:
-            for _, raw in txn.cursor(db=self.nodes_db):
-                record = _decode_record(raw)
-                records[record.path] = record
-        return records
+            cursor = txn.cursor(db=self.nodes_db)
+            loaded = list(map(_decode_record, cursor.iternext(keys=False, values=True)))
+        return {record.path: record for record in loaded}
 
     def get_node(self, node_id: str) -> NodeRecord | None:
         with self.store.read() as txn:
@@ -384,7 +402,7 @@ class TreeStore:
 
 def tree_summary(records: Mapping[str, NodeRecord], *, updated_at: str, by: str) -> dict[str, Any]:
     """The `tree.summary` meta value for a whole tree."""
-    files = sum(1 for record in records.values() if record.type == FILE)
+    files = list(map(_type_of, records.values())).count(FILE)
     root = records.get(ROOT)
     return {
         "root_id": root.id if root else None,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
+from pathspec import GitIgnoreSpec
 
-from contextree.engine.ignore import IgnoreRules
+from contextree.engine import ignore as ignore_module
+from contextree.engine.ignore import IgnoreRules, _alternates_at_top, any_pattern_search
 
 from .helpers import write
 
@@ -81,3 +84,53 @@ def test_cache_is_cleared_when_gitignore_files_change(tmp_path: Path) -> None:
     assert not rules.is_ignored("a/x.txt", False)  # cached until told
     rules.clear_cache()
     assert rules.is_ignored("a/x.txt", False)
+
+
+ZOO_PATTERNS = [
+    "*.log", "!keep.log", "build/", "/top.txt", "docs/_build/", "**/cache/**", "a/**/b",
+    "*.py[cod]", "[!x]y.tmp", "\\#literal", "weird(?P<x>)name", "dist", "!dist/keep/", "*~",
+    "lib64/", ".env", "src/*.gen", "# a comment", "", "deep/nested/only.txt",
+]
+ZOO_NAMES = ["build", "keep.log", "x.log", "top.txt", "docs", "_build", "cache", "a", "b",
+             "m.pyc", "m.py", "zy.tmp", "xy.tmp", "#literal", "weird(?P<x>)name", "dist", "keep",
+             "f~", "lib64", ".env", "src", "x.gen", "deep", "nested", "only.txt"]
+
+
+def test_one_search_over_all_patterns_agrees_with_checking_each(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, ".gitignore", "\n".join(ZOO_PATTERNS[:10]) + "\n")
+    write(tmp_path, "src/.gitignore", "\n".join(ZOO_PATTERNS[10:]) + "\n")
+    joined = IgnoreRules(tmp_path, patterns=["*.gen", "!x.gen", "cache"])
+    with monkeypatch.context() as patched:
+        patched.setattr(ignore_module, "any_pattern_search", lambda spec: None)
+        one_by_one = IgnoreRules(tmp_path, patterns=["*.gen", "!x.gen", "cache"])
+        one_by_one.matcher_for("src")
+    verdicts: list[bool] = []
+    for depth in (1, 2, 3):
+        for index, parts in enumerate(itertools.product(ZOO_NAMES, repeat=depth)):
+            if depth == 3 and index % 7:
+                continue  # a sample of the deepest paths keeps the test fast
+            for prefix in ("", "src/"):
+                path = prefix + "/".join(parts)
+                for is_dir in (False, True):
+                    expected = one_by_one.is_ignored(path, is_dir)
+                    assert joined.is_ignored(path, is_dir) is expected, (path, is_dir)
+                    verdicts.append(expected)
+    assert len(verdicts) > 5000 and 0.1 < sum(verdicts) / len(verdicts) < 0.9
+
+
+def test_a_file_without_patterns_has_no_search() -> None:
+    assert any_pattern_search(GitIgnoreSpec.from_lines(["*.log"])) is not None
+    assert any_pattern_search(GitIgnoreSpec.from_lines(["# only a comment"])) is None
+
+
+@pytest.mark.parametrize(
+    ("source", "alternates"),
+    [("a|b", True), ("[a]|b", True), (r"[\]]|a", True), ("(a|b)", False), ("a(?:/|$)", False),
+     ("[|]", False), ("[]|]", False), ("[^]|]", False), (r"\|", False), (r"[\]|]", False)],
+)
+def test_only_a_top_level_bar_keeps_a_pattern_out_of_the_shared_prefix(
+    source: str, alternates: bool
+) -> None:
+    assert _alternates_at_top(source) is alternates

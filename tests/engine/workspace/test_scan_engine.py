@@ -17,7 +17,8 @@ import lmdb
 import pytest
 from blake3 import blake3
 
-from contextree.engine import scan as scan_module
+from contextree.engine import builder as builder_module
+from contextree.engine import entries as entries_module
 from contextree.engine.config import Config
 from contextree.engine.scan import scan_workspace
 from contextree.engine.tree import ROOT, TreeStore
@@ -67,7 +68,7 @@ def test_progress_is_monotonic_on_a_cadence_and_ends_at_the_totals(
 ) -> None:
     for index in range(1234):
         write(workspace.root, f"d{index % 7}/f{index}.txt", str(index))
-    monkeypatch.setattr(scan_module, "PROGRESS_MIN_INTERVAL_S", 0.0)
+    monkeypatch.setattr(builder_module, "PROGRESS_MIN_INTERVAL_S", 0.0)
     _, events = scan(workspace, store, config)
     counts = [data["node_count"] for data in events.of("scan_progress")]
     assert counts[:2] == [500, 1000] and counts[-1] == 1234 + 7 + 1
@@ -79,7 +80,7 @@ def test_progress_is_monotonic_on_a_cadence_and_ends_at_the_totals(
 def test_progress_is_throttled_to_ten_per_second(
     workspace: Workspace, store: EventStore, config: Config, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(scan_module, "PROGRESS_EVERY", 1)
+    monkeypatch.setattr(builder_module, "PROGRESS_EVERY", 1)
     for index in range(300):
         write(workspace.root, f"f{index}.txt", "x")
     _, events = scan(workspace, store, config)
@@ -334,22 +335,16 @@ def test_unreadable_and_vanishing_entries_are_reported(
     write(workspace.root, "locked.txt", "x")
     write(workspace.root, "vanish.txt", "x")
     write(workspace.root, "closed/inner.txt", "x")
-    real_open, real_scandir = os.open, os.scandir
+    real_open = os.open
 
     def fake_open(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
-        if str(path).endswith("locked.txt"):
+        if str(path).endswith(("locked.txt", "closed")):  # a directory is opened to be listed
             raise PermissionError(errno.EACCES, "Permission denied", str(path))
         if str(path).endswith("vanish.txt"):
             os.unlink(path)
         return real_open(path, flags, *args, **kwargs)
 
-    def fake_scandir(path: Any = ".") -> Any:
-        if str(path).endswith("closed"):
-            raise PermissionError(errno.EACCES, "Permission denied", str(path))
-        return real_scandir(path)
-
-    monkeypatch.setattr(scan_module.os, "open", fake_open)
-    monkeypatch.setattr(scan_module.os, "scandir", fake_scandir)
+    monkeypatch.setattr(entries_module.os, "open", fake_open)
     result, _ = scan(workspace, store, config)
     assert skipped_reasons(result) == {
         "locked.txt": "permission denied",
@@ -377,8 +372,8 @@ def test_large_files_are_hashed_in_chunks(
 ) -> None:
     data = os.urandom(3 * 1024 * 1024 + 17)
     write(workspace.root, "big.bin", data)
-    monkeypatch.setattr(scan_module, "READ_CHUNK", 64 * 1024)
-    monkeypatch.setattr(scan_module, "PARALLEL_HASH_BYTES", 1024 * 1024)
+    monkeypatch.setattr(entries_module, "READ_CHUNK", 64 * 1024)
+    monkeypatch.setattr(entries_module, "PARALLEL_HASH_BYTES", 1024 * 1024)
     reads: list[int] = []
     real_read = os.read
 
@@ -386,7 +381,7 @@ def test_large_files_are_hashed_in_chunks(
         reads.append(size)
         return real_read(fd, size)
 
-    monkeypatch.setattr(scan_module.os, "read", counting_read)
+    monkeypatch.setattr(entries_module.os, "read", counting_read)
     result, _ = scan(workspace, store, config)
     assert TreeStore(store).node_at("big.bin").content_hash == blake3(data).hexdigest()  # type: ignore[union-attr]
     assert result.counts.bytes_hashed == len(data)
