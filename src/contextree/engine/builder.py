@@ -2,7 +2,7 @@
 
 `TreeBuilder` lists directories with `os.scandir`, taking a file's previous record as it is
 when its size, mtime and inode are unchanged (one `lstat`, no read) and hashing it with BLAKE3
-otherwise; a directory whose children are all their previous records keeps its own previous
+otherwise; a directory whose children, size and mtime still match keeps its own previous
 record, so an unchanged tree is walked without creating a single record. It follows symbolic
 links inside the workspace, never out of it, and reports instead of raising on anything it
 cannot take: broken links, link loops, FIFOs, sockets and devices, unreadable entries,
@@ -54,6 +54,8 @@ MAX_DEPTH = 200
 
 _path_of = attrgetter("path")
 _id_of = attrgetter("id")
+_size_of = attrgetter("size")
+_mtime_of = attrgetter("mtime_ns")
 
 
 @dataclass(frozen=True)
@@ -184,13 +186,13 @@ class TreeBuilder:
             matcher = parent_matcher.enter(path, lines)
             self._real_stack.add(real)
             try:
-                children, all_previous = self._children(entries, path, full, real, matcher)
+                children = self._children(entries, path, full, real, matcher)
             finally:
                 self._real_stack.discard(real)
         finally:
             os.close(fd)
         children.sort(key=_path_of)
-        record = self._directory_record(path, children, all_previous, inode, symlink)
+        record = self._directory_record(path, children, inode, symlink)
         self.records[path] = record
         self.counts.dir_count += 1
         self._count_node()
@@ -203,8 +205,8 @@ class TreeBuilder:
         parent_full: str,
         parent_real: str,
         matcher: IgnoreMatcher,
-    ) -> tuple[list[NodeRecord], bool]:
-        """The records of a directory's entries, and whether each is its previous record.
+    ) -> list[NodeRecord]:
+        """The records of a directory's entries.
 
         The common case, a regular file whose stat matches its previous record, runs inline
         (no call, no new object: this loop is what an unchanged rescan costs beyond its
@@ -216,7 +218,6 @@ class TreeBuilder:
         counts = self.counts
         children: list[NodeRecord] = []
         append = children.append
-        all_previous = True
         check_rules = matcher.has_rules
         trust_stat = not self.force
         force_paths = self.force_paths
@@ -278,24 +279,18 @@ class TreeBuilder:
                 continue
             if built is not None:
                 append(built)
-                if all_previous and built is not previous_get(path):
-                    all_previous = False
         if unchanged:
             self._add_unchanged(unchanged)
-        return children, all_previous
+        return children
 
     def _directory_record(
-        self,
-        path: str,
-        children: list[NodeRecord],
-        all_previous: bool,
-        inode: int,
-        symlink: str | None,
+        self, path: str, children: list[NodeRecord], inode: int, symlink: str | None
     ) -> NodeRecord:
         """The previous record when nothing in the directory changed, else a new one.
 
-        When every child is its previous record, equal child ids suffice: a stored
-        directory's size and mtime are derived from those very records.
+        Everything is compared, even when every child is its previous record: a store
+        written by two processes at once can hold a directory record that does not match
+        its children, and this is where the next scan mends it.
         """
         previous = self.previous.get(path)
         if (
@@ -304,13 +299,8 @@ class TreeBuilder:
             and previous.inode == inode
             and previous.symlink == symlink
             and previous.children == tuple(map(_id_of, children))
-            and (
-                all_previous
-                or (
-                    previous.size == sum(child.size for child in children)
-                    and previous.mtime_ns == max((child.mtime_ns for child in children), default=0)
-                )
-            )
+            and previous.size == sum(map(_size_of, children))
+            and previous.mtime_ns == max(map(_mtime_of, children), default=0)
         ):
             return previous
         self.fresh.append(path)

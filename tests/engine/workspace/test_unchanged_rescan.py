@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from contextree.engine import builder as builder_module
@@ -114,3 +115,26 @@ def test_rescan_progress_keeps_its_cadence(
         values = [data[key] for data in progress]
         assert values == sorted(values)
     assert all(data["file_count"] + data["dir_count"] == data["node_count"] for data in progress)
+
+
+def test_a_directory_record_out_of_step_with_its_children_is_mended(
+    workspace: Workspace, store: EventStore, config: Config, tmp_path: Path
+) -> None:
+    """Two processes writing at once can leave a directory record that does not match the
+    records of its children; the next scan rebuilds it although no file changed."""
+    project(workspace.root)
+    scan(workspace, store, config)
+    tree = TreeStore(store)
+    records = tree.load_records()
+    stale_times = msgspec.structs.replace(records["pkg0"], mtime_ns=1, size=1)
+    stale_child = records["pkg1/sub0"]
+    stale_children = msgspec.structs.replace(
+        records["pkg1"], children=(stale_child.id, stale_child.id)
+    )
+    tree.apply(TreeChanges(put=[stale_times, stale_children]), {})
+    second, _ = scan(workspace, store, config)
+    mended = TreeStore(store).load_records()
+    assert second.counts.files_rehashed == 0
+    for path in ("pkg0", "pkg1"):
+        assert mended[path] == records[path]
+    assert stored_ids(store) == fresh_ids(workspace, config, tmp_path)
