@@ -213,6 +213,7 @@ class TreeBuilder:
         system calls) and is counted in `unchanged` until the totals are next needed.
         """
         prefix = "" if parent == ROOT else parent + "/"
+        full_prefix = parent_full if parent_full.endswith(os.sep) else parent_full + os.sep
         previous_get = self.previous.get
         records = self.records
         counts = self.counts
@@ -265,7 +266,7 @@ class TreeBuilder:
                 if unchanged:
                     self._add_unchanged(unchanged)
                     unchanged = 0
-                full = os.path.join(parent_full, name)
+                full = full_prefix + name
                 if is_link:
                     built = self._symlink(path, full, name, matcher)
                 elif is_dir:
