@@ -103,11 +103,12 @@ def read_context(workspace: Workspace, store: Any, path: str, agent: Agent) -> C
         frame_type=agent.frame_type,
         head=frames.head(record.id, agent.frame_type),
         history=frames.history(record.path, agent.frame_type),
-        changed_on_disk=_changed_on_disk(workspace.root, record),
+        changed_on_disk=changed_on_disk(workspace.root, record),
     )
 
 
-def _changed_on_disk(root: Path, record: NodeRecord) -> bool:
+def changed_on_disk(root: Path, record: NodeRecord) -> bool:
+    """Whether the file's size, mtime or inode differ from its scanned record."""
     if record.type != FILE:
         return False
     try:
