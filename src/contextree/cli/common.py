@@ -3,14 +3,17 @@
 `run_session` is the one place a command becomes a session: it opens the store (initialising
 the workspace if needed), starts the session, runs the command's body, emits
 `command_summary`, ends the session (`failed` with the error if the body raised), makes it
-durable and prunes old sessions per the workspace policy.
+durable and prunes old sessions per the workspace policy. A program running commands in-process
+(the TUI's command bar) learns each session as it starts with `listen_for_sessions`.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +41,21 @@ class CliContext:
 pass_cli = click.make_pass_decorator(CliContext)
 
 SessionBody = Callable[[Session], dict[str, Any]]
+SessionListener = Callable[[Session], object]
+
+_session_listener: ContextVar[SessionListener | None] = ContextVar("session_listener",
+                                                                 default=None)
+
+
+@contextmanager
+def listen_for_sessions(listener: SessionListener | None) -> Iterator[None]:
+    """Call `listener` with every session a command run in this block starts, right after its
+    `session_started` is durable (in the command's thread, before its body runs)."""
+    token = _session_listener.set(listener)
+    try:
+        yield
+    finally:
+        _session_listener.reset(token)
 
 
 def run_session(
@@ -66,6 +84,9 @@ def _run_body(
     started = time.monotonic()
     with runtime.session(command, args, workspace=workspace.root) as session:
         try:
+            listener = _session_listener.get()
+            if listener is not None:
+                listener(session)
             summary = body(session)
         except BaseException as exc:
             _emit_summary(session, command, started, ok=False, error=_describe(exc))

@@ -1,12 +1,15 @@
 """`ctree watch [--debounce-ms N] [--generate]`: keep the tree current until stopped.
 
 SIGINT and SIGTERM stop the watch cleanly: it emits `watch_stopped` and the session ends
-`completed`. `batch_handler` is where `--generate` plugs in context regeneration.
+`completed`. Run in another thread (the TUI's command bar) no signal handler can be set; the
+watch is then stopped by its runner. `batch_handler` is where `--generate` plugs in context
+regeneration.
 """
 
 from __future__ import annotations
 
 import signal
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
@@ -63,7 +66,11 @@ def batch_handler(cli: CliContext, session: Session, store: EventStore) -> Batch
 
 @contextmanager
 def stop_on_signals(stop: WatchStop) -> Iterator[None]:
-    """Turn SIGINT and SIGTERM into a clean stop for the duration of the block."""
+    """Turn SIGINT and SIGTERM into a clean stop for the duration of the block (only the
+    main thread may set signal handlers: elsewhere this does nothing)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
 
     def handle(signum: int, frame: FrameType | None) -> None:
         stop.stop(f"signal {signal.Signals(signum).name}")
