@@ -19,6 +19,13 @@ FROZEN_NOW = T0 + 3600.0
 DEMO_WORKSPACE = Workspace(root=Path("/work/demo"), store_path=Path("/work/demo/.ctree/store"))
 
 
+@pytest.fixture(autouse=True)
+def user_config_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads the user's own configuration."""
+    monkeypatch.setenv("CTREE_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("CTREE_STORE", raising=False)
+
+
 @pytest.fixture
 def store(store_path: Path) -> Iterator[EventStore]:
     opened = EventStore.open(store_path)

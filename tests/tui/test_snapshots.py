@@ -1,5 +1,8 @@
 """Screenshots of every view, with fixed ids, timestamps and a frozen clock.
 
+Part 2 adds the content browser (a real scanned workspace, frames stored with fixed
+timestamps), the command bar with its suggestions, and the help screen.
+
 Update after an intended visual change with `pytest tests/tui --snapshot-update`, and look at
 the SVGs in `__snapshots__/` before committing them.
 """
@@ -7,6 +10,7 @@ the SVGs in `__snapshots__/` before committing them.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -14,6 +18,7 @@ import pytest
 from textual.pilot import Pilot
 
 from contextree.progress import EventStore
+from contextree.tui.app import CtreeApp
 from tests.tui.conftest import AppFactory, wait_until
 from tests.tui.synthetic import (
     T0,
@@ -25,6 +30,7 @@ from tests.tui.synthetic import (
     watch_events,
     write_session,
 )
+from tests.tui.workspaces import make_workspace, put_frame, scan
 
 SIZE = (140, 36)
 FAILING = "pkg1/pkg2/module_03.py"
@@ -173,3 +179,77 @@ def test_replay_paused_after_steps(snap_compare: SnapCompare, make_app: AppFacto
 
     app = make_app(replay_id=sessions["failed"], speed=0.01)
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+# -- part 2: the content browser, the command bar, the help ----------------------------------
+
+CONTENT_FRAME = """# `pkg/core.py`
+
+Core arithmetic for the demo: *small*, **pure** functions.
+
+## Functions
+
+- `add(a, b)` — add two numbers
+- `mul(a, b)` — multiply them
+
+## Example
+
+```python
+from pkg.core import add
+assert add(2, 3) == 5
+```
+"""
+
+
+def test_content_view(snap_compare: SnapCompare, tmp_path: Path) -> None:
+    """The tree with coverage per directory (README.md and docs/ without context, dimmed),
+    pkg/core.py's frame rendered as markdown under its metadata, another agent available."""
+    workspace = make_workspace(tmp_path / "demo", review_agent=True)
+    store = EventStore.open(workspace.store_path)
+    try:
+        scan(workspace, store)
+        for path in ("pkg/__init__.py", "pkg/text/strings.py", "pkg/text", "pkg", "."):
+            put_frame(store, path, f"# `{path}`\n\nContext of {path}.\n")
+        put_frame(store, "pkg/core.py", CONTENT_FRAME)
+        put_frame(store, "pkg/core.py", "# Review\n\nLooks fine.\n", agent="review")
+
+        async def run_before(pilot: Pilot[Any]) -> None:
+            app: Any = pilot.app
+            tree = app.content.content_tree
+            await wait_until(pilot, lambda: tree.display, "the tree")
+            tree._path_nodes["pkg"].expand()
+            await wait_until(pilot, lambda: "pkg/core.py" in tree._path_nodes, "pkg expanded")
+            await pilot.pause()
+            tree.move_cursor(tree._path_nodes["pkg/core.py"])
+            panel = app.content.panel
+            await wait_until(pilot, lambda: panel.frames is not None
+                             and panel.frames.record.path == "pkg/core.py", "the frame")
+            await wait_until(pilot, lambda: panel.query("MarkdownFence"), "the markdown")
+            await pilot.pause()
+
+        app = CtreeApp(store=store, workspace=workspace, view="content", auto_follow=False,
+                       clock=lambda: T0 + 3600.0)
+        assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    finally:
+        store.close()
+
+
+def test_command_bar_with_suggestions(snap_compare: SnapCompare, make_app: AppFactory,
+                                      sessions: dict[str, str]) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        app: Any = pilot.app
+        await wait_until(pilot, lambda: app.dashboard.snapshot is not None, "the snapshot")
+        await pilot.press("colon", *"context", "space", *"generate", "space", "minus",
+                          "minus", "tab", "tab")
+
+    assert snap_compare(make_app(auto_follow=False), terminal_size=SIZE, run_before=run_before)
+
+
+def test_help_screen(snap_compare: SnapCompare, make_app: AppFactory,
+                     sessions: dict[str, str]) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        app: Any = pilot.app
+        await wait_until(pilot, lambda: app.dashboard.snapshot is not None, "the snapshot")
+        await pilot.press("question_mark")
+
+    assert snap_compare(make_app(auto_follow=False), terminal_size=SIZE, run_before=run_before)

@@ -1,8 +1,9 @@
 """`ctree tui`: the terminal UI over the workspace's store.
 
-It only reads the store (a delete or prune asked for in the history writes), and creates no
-session of its own. `--session` follows one session, `--list` opens the history, `--replay`
-re-feeds a finished session at `--speed` × its original pace.
+It creates no session of its own: it reads the store, and what writes — a delete or prune asked
+for in the history, a command run from its command bar (`:`, each its own session) — goes
+through the same code as the CLI. `--session` follows one session, `--list` opens the history,
+`--replay` re-feeds a finished session at `--speed` × its original pace.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from contextree.errors import ContextreeError, UsageError
 @pass_cli
 def tui(cli: CliContext, session_ref: str | None, show_list: bool, replay_ref: str | None,
         speed: float | None) -> None:
-    """Open the terminal UI: dashboard, live sessions, history and replay."""
+    """Open the terminal UI: dashboard, live sessions, content, history, command bar."""
     chosen = [name for name, value in (("--session", session_ref), ("--list", show_list),
                                        ("--replay", replay_ref)) if value]
     if len(chosen) > 1:

@@ -1,17 +1,21 @@
-"""The `ctree tui` application: views on keys 1, 2 and 4, a status bar, and the data path.
+"""The `ctree tui` application: four views on keys 1–4, the command bar, a status bar.
 
-The app owns the store, the store poller (session list, from any process) and navigation;
-the views own their feeds. Nothing here reads LMDB on the event loop: threads read, post a
-message, and the UI takes the newest data when it handles it.
+The app owns the store, the store poller (session list, from any process), the command
+runner (commands typed after `:` or asked for by a view's key) and navigation; the views own
+their feeds. Nothing here reads LMDB on the event loop: threads read, post a message, and the
+UI takes the newest data when it handles it. A command that does work switches to the session
+view, which follows its session from the store like any other; a short one shows its output.
 
 | Key | Action |
 |---|---|
 | `1` | dashboard |
 | `2` | session view (the followed or replayed session) |
+| `3` | content browser |
 | `4` | history |
+| `:` | command bar: run any `ctree` command |
 | `escape` | back to the previous view |
-| `?` | show / hide the keys |
-| `q` | quit |
+| `?` | every key of every view |
+| `q` | quit (asks first while a command started here runs, then cancels it) |
 """
 
 from __future__ import annotations
@@ -27,19 +31,38 @@ from textual.widget import Widget
 from textual.widgets import ContentSwitcher, DataTable, Footer
 
 from contextree.engine.workspace import Workspace
+from contextree.errors import UsageError
 from contextree.progress import EventStore
 from contextree.progress.follow import DEFAULT_POLL_INTERVAL_S
+from contextree.tui.command_history import HISTORY_FILE, CommandHistory
+from contextree.tui.commands import CANCEL_WAIT_S, CommandRunner, running_summary
+from contextree.tui.completion import Completion, KnownValues, complete
 from contextree.tui.data import StoreSnapshot
-from contextree.tui.messages import OpenSession, RefreshRequested, StoreChanged
+from contextree.tui.log_to_ui import UiLogHandler
+from contextree.tui.messages import (
+    CommandFinished,
+    CommandSessionStarted,
+    LogNotice,
+    OpenSession,
+    RefreshRequested,
+    RunCommand,
+    StoreChanged,
+)
 from contextree.tui.poller import StorePoller
+from contextree.tui.views.content import ContentView
 from contextree.tui.views.dashboard import DashboardView
 from contextree.tui.views.history import HistoryView
 from contextree.tui.views.session import SessionView
+from contextree.tui.widgets.command_bar import CommandBar
+from contextree.tui.widgets.confirm import ConfirmDialog
+from contextree.tui.widgets.help_screen import HelpScreen, help_sections
 from contextree.tui.widgets.node_list import NodeList
+from contextree.tui.widgets.output_screen import OutputScreen
 from contextree.tui.widgets.status_bar import StatusBar
 
-VIEWS = ("dashboard", "session", "history")
+VIEWS = ("dashboard", "session", "content", "history")
 DEFAULT_PRUNE_POLICY = (14 * 86400.0, 500)
+SESSIONS_COMPLETED = 20
 
 
 class SnapshotReady(Message):
@@ -57,7 +80,9 @@ class CtreeApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("1", "show_view('dashboard')", "Dashboard"),
         Binding("2", "show_view('session')", "Session"),
+        Binding("3", "show_view('content')", "Content"),
         Binding("4", "show_view('history')", "History"),
+        Binding("colon", "command_bar", "Command"),
         Binding("escape", "go_back", "Back", show=False),
         Binding("question_mark", "toggle_help", "Keys"),
         Binding("q", "quit", "Quit"),
@@ -94,7 +119,18 @@ class CtreeApp(App[None]):
         self.poll_interval = poll_interval
         self.per_event_paint = per_event_paint
         self.poller = StorePoller(store, wake=lambda: self.post_message(SnapshotReady()),
-                                  clock=clock)
+                                  workspace=workspace, clock=clock)
+        self.runner = CommandRunner(
+            workspace, on_session=lambda run: self.post_message(CommandSessionStarted(run)),
+            on_finished=lambda run: self.post_message(CommandFinished(run)),
+        ) if workspace is not None else None
+        self.command_history = CommandHistory(
+            workspace.ctree_dir / HISTORY_FILE if workspace is not None else None)
+        self._log_handler = UiLogHandler(lambda text, severity: self.post_message(
+            LogNotice(text, severity)))
+        self._output_screens: dict[int, OutputScreen] = {}
+        self._quitting = False
+        self._known_values = KnownValues(workspace, sessions=self._recent_session_ids)
         self._view_history: list[str] = []
         self._snapshots = 0
         self._snapshot: StoreSnapshot | None = None
@@ -104,11 +140,15 @@ class CtreeApp(App[None]):
             yield DashboardView(workspace=self.workspace, id="dashboard")
             yield SessionView(store=self.store, clock=self.clock,
                               per_event_paint=self.per_event_paint, id="session")
+            yield ContentView(store=self.store, workspace=self.workspace, id="content")
             yield HistoryView(store=self.store, prune_policy=self.prune_policy, id="history")
+        yield CommandBar(history=self.command_history, completer=self.complete_line,
+                         id="command-bar")
         yield StatusBar(id="status")
         yield Footer()
 
     def on_mount(self) -> None:
+        self._log_handler.install()
         self.poller.start()
         if self.start_replay is not None:
             self.open_session(self.start_replay, replay=True)
@@ -119,6 +159,9 @@ class CtreeApp(App[None]):
 
     def on_unmount(self) -> None:
         self.poller.stop()  # the session view stops its own feed when it unmounts
+        if self.runner is not None:
+            self.runner.cancel_all()  # e.g. ctrl+q: no command outlives the TUI unended
+        self._log_handler.uninstall()
 
     # -- public API -----------------------------------------------------------------------
 
@@ -131,8 +174,16 @@ class CtreeApp(App[None]):
         return self.query_one("#dashboard", DashboardView)
 
     @property
+    def content(self) -> ContentView:
+        return self.query_one("#content", ContentView)
+
+    @property
     def history(self) -> HistoryView:
         return self.query_one("#history", HistoryView)
+
+    @property
+    def command_bar(self) -> CommandBar:
+        return self.query_one(CommandBar)
 
     @property
     def current_view(self) -> str:
@@ -146,9 +197,9 @@ class CtreeApp(App[None]):
         switcher.current = name
         self.query_one(StatusBar).view = name
         self._push_snapshot()
-        target = self._focus_target(name)
-        if target is not None:
-            target.focus()
+        if name == "content":
+            self.content.activate()
+        self._focus_view(name)
 
     def open_session(self, session_id: str, *, replay: bool = False) -> None:
         """Follow `session_id` live (or replay it) in the session view, and show that view."""
@@ -158,17 +209,62 @@ class CtreeApp(App[None]):
             self.session_view.follow(session_id, poll_interval=self.poll_interval)
         self.show_view("session")
 
+    def run_command(self, line: str) -> None:
+        """Parse `line` with the `ctree` group and run it; an invalid line runs nothing."""
+        bar = self.command_bar
+        if self.runner is None:
+            self.notify("no workspace: commands need one — start the TUI inside it",
+                        severity="error")
+            return
+        try:
+            run = self.runner.start(line)
+        except UsageError as exc:
+            if bar.is_open:
+                bar.show_error(str(exc))
+            else:
+                self.notify(str(exc), title=line, severity="error")
+            return
+        if bar.is_open:
+            bar.close()
+            self._focus_view(self.current_view)
+        if run.parsed.help_text is not None:  # only help: nothing ran
+            self.push_screen(OutputScreen(line=run.line, result=run.result))
+        elif run.live:
+            self.notify(f"started `{run.line}`", timeout=2)
+        else:
+            screen = OutputScreen(line=run.line)
+            self._output_screens[run.run_id] = screen
+            self.push_screen(screen)
+
+    def complete_line(self, line: str) -> Completion:
+        root = self.workspace.root if self.workspace is not None else None
+        return complete(line, workspace_root=root, values=self._known_values)
+
+    def _recent_session_ids(self) -> list[str]:
+        rows = self._snapshot.rows if self._snapshot is not None else []
+        return [row.session_id for row in rows[:SESSIONS_COMPLETED]]
+
+    def _focus_view(self, name: str) -> None:
+        target = self._focus_target(name)
+        if target is not None:
+            target.focus()
+
     def _focus_target(self, name: str) -> Widget | None:
         if name == "session":
             return self.session_view.query_one(NodeList)
         if name == "history":
             return self.history.query_one("#sessions", DataTable)
+        if name == "content":
+            tree = self.content.content_tree
+            return tree if tree.display else self.content.panel
         tables = [table for table in self.dashboard.query(DataTable) if table.display]
         return tables[0] if tables else self.dashboard
 
     # -- messages -------------------------------------------------------------------------
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
+        if not self.is_running:  # shutting down: the views are gone
+            return
         snapshot, error = self.poller.take()
         if error:
             self.notify(error, title="store", severity="error")
@@ -181,10 +277,9 @@ class CtreeApp(App[None]):
             active = snapshot.active()
             if active:
                 self.open_session(active[0].session_id)
-        if self._snapshots == 1 and self.current_view != "session":
-            target = self._focus_target(self.current_view)
-            if target is not None:
-                target.focus()
+        if self._snapshots == 1 and self.current_view not in ("session", "content") \
+                and not self.command_bar.is_open:
+            self._focus_view(self.current_view)
 
     def _push_snapshot(self) -> None:
         """Give the newest snapshot to the view on screen (a hidden one gets it when shown)."""
@@ -196,6 +291,8 @@ class CtreeApp(App[None]):
             self.dashboard.show_snapshot(snapshot)
         elif view == "history" and self.history.snapshot is not snapshot:
             self.history.show_snapshot(snapshot)
+        elif view == "content":
+            self.content.activate()
 
     def on_open_session(self, message: OpenSession) -> None:
         self.open_session(message.session_id, replay=message.replay)
@@ -213,7 +310,50 @@ class CtreeApp(App[None]):
         status.session = message.label
         status.freshness = message.freshness
 
+    def on_run_command(self, message: RunCommand) -> None:
+        self.run_command(message.line)
+
+    def on_command_bar_submitted(self, message: CommandBar.Submitted) -> None:
+        self.run_command(message.line)
+
+    def on_command_bar_closed(self, message: CommandBar.Closed) -> None:
+        self._focus_view(self.current_view)
+
+    def on_command_session_started(self, message: CommandSessionStarted) -> None:
+        if not self.is_running:  # shutting down: the views are gone
+            return
+        run = message.run
+        if run.live and run.session_id is not None and not self._quitting:
+            self.open_session(run.session_id)
+
+    def on_command_finished(self, message: CommandFinished) -> None:
+        if not self.is_running:  # shutting down: the views are gone
+            return
+        run = message.run
+        screen = self._output_screens.pop(run.run_id, None)
+        if screen is not None and not screen.closed and run.result is not None:
+            screen.show_result(run.result)
+        elif run.result is not None and not self._quitting:
+            self.notify(run.summary(), title=f"ctree {run.line}",
+                        severity="information" if run.result.ok else "error")
+        self.poller.refresh()
+        if self.current_view == "content":
+            self.content.activate(force=True)
+        if self._quitting and self.runner is not None and not self.runner.running():
+            self.exit()
+
+    def on_log_notice(self, message: LogNotice) -> None:
+        if not self.is_running:  # shutting down: the views are gone
+            return
+        self.notify(message.text, severity="error" if message.severity == "error"
+                    else "warning")
+
     # -- actions --------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("show_view", "command_bar", "go_back"):
+            return len(self.screen_stack) == 1  # not behind a dialog
+        return True
 
     def action_show_view(self, name: str) -> None:
         self.show_view(name)
@@ -222,8 +362,35 @@ class CtreeApp(App[None]):
         if self._view_history:
             self.show_view(self._view_history.pop(), remember=False)
 
+    def action_command_bar(self) -> None:
+        self.command_bar.open()
+
     def action_toggle_help(self) -> None:
-        if self.screen.query("HelpPanel"):
-            self.action_hide_help_panel()
-        else:
-            self.action_show_help_panel()
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss(None)
+            return
+        self.push_screen(HelpScreen(help_sections(self, extra=[
+            ("Command bar (:)", [CommandBar]),
+            ("Confirmation", [ConfirmDialog]),
+            ("Command output", [OutputScreen]),
+            ("Keys (?)", [HelpScreen]),
+        ])))
+
+    async def action_quit(self) -> None:
+        running = self.runner.running() if self.runner is not None else []
+        if not running:
+            self.exit()
+            return
+
+        def answered(quit_: bool | None) -> None:
+            if quit_ and self.runner is not None:
+                self._quitting = True
+                self.notify("cancelling…", timeout=CANCEL_WAIT_S)
+                for run in self.runner.running():
+                    self.runner.cancel(run)
+                self.set_timer(CANCEL_WAIT_S, self.exit)  # should a command not stop
+
+        self.push_screen(ConfirmDialog(
+            question=f"{running_summary(running)} is still running. Quit and cancel it? "
+                     "Its session ends failed (cancelled).",
+            yes_label="Quit"), answered)

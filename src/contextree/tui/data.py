@@ -4,7 +4,8 @@
 and node counts, plus the workspace tree summary if the engine has written one. Node counts
 come from the tail of a session (`generation_completed`, `scan_completed`, …) — a cursor seek,
 not a rescan — or, for a short session without such an event, from a replay; they are cached,
-and an ended session's counts never change. Runs on a worker thread, never the UI's loop.
+and an ended session's counts never change. Context coverage per agent is read at most every
+`COVERAGE_REFRESH_S` (it reads the whole tree). Runs on a worker thread, never the UI's loop.
 """
 
 from __future__ import annotations
@@ -19,6 +20,12 @@ from typing import Any
 import msgspec
 
 from contextree.cli.sessions import duration_ms
+from contextree.engine.config import load_config
+from contextree.engine.frames import FRAMES_DB
+from contextree.engine.read import coverage_source
+from contextree.engine.tree import NODES_DB, TreeStore
+from contextree.engine.workspace import Workspace
+from contextree.errors import ContextreeError
 from contextree.progress import Event, EventStore, SessionRecord
 from contextree.progress.session import ACTIVE
 from contextree.progress.state import replay
@@ -28,6 +35,7 @@ REPLAY_FOR_COUNTS_LIMIT = 20_000
 """An ended or interrupted session without a summary event is replayed for its counts (once:
 they cannot change) if it has at most this many events. A running one is not: its counts are
 shown once it ends."""
+COVERAGE_REFRESH_S = 2.0
 TREE_META_DB = "meta"
 TREE_SUMMARY_KEY = b"tree.summary"
 
@@ -76,6 +84,8 @@ class StoreSnapshot:
     tree: TreeSummary | None = None
     store_path: Path | None = None
     taken_s: float = 0.0
+    coverage: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """Each configured agent's `(covered, total)` nodes of the scanned tree."""
 
     def status_counts(self) -> Counter[str]:
         return Counter(row.status for row in self.rows)
@@ -87,10 +97,14 @@ class StoreSnapshot:
 class SnapshotReader:
     """Reads `StoreSnapshot`s, caching per-session node counts between reads."""
 
-    def __init__(self, store: EventStore, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, store: EventStore, *, workspace: Workspace | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         self.store = store
+        self.workspace = workspace
         self._clock = clock
         self._counts: dict[str, tuple[int, NodeCounts]] = {}
+        self._coverage: dict[str, tuple[int, int]] = {}
+        self._coverage_read_at: float | None = None
 
     def read(self) -> StoreSnapshot:
         now_s = self._clock()
@@ -109,7 +123,17 @@ class SnapshotReader:
         for gone in set(self._counts) - seen:
             del self._counts[gone]
         return StoreSnapshot(rows=rows, tree=read_tree_summary(self.store),
-                             store_path=self.store.path, taken_s=now_s)
+                             store_path=self.store.path, taken_s=now_s,
+                             coverage=self._read_coverage())
+
+    def _read_coverage(self) -> dict[str, tuple[int, int]]:
+        now = time.monotonic()
+        if self._coverage_read_at is not None \
+                and now - self._coverage_read_at < COVERAGE_REFRESH_S:
+            return self._coverage
+        self._coverage_read_at = now
+        self._coverage = read_coverage(self.store, self.workspace)
+        return self._coverage
 
     def _node_counts(self, record: SessionRecord, event_count: int, last_seq: int) -> NodeCounts:
         cached = self._counts.get(record.session_id)
@@ -127,6 +151,24 @@ class SnapshotReader:
         return counts
 
 
+def read_coverage(store: EventStore, workspace: Workspace | None) -> dict[str, tuple[int, int]]:
+    """Each configured agent's `(covered, total)`: nodes of the tree with current context.
+    Empty before the first scan, or when the configuration cannot be read."""
+    if not has_database(store, NODES_DB):
+        return {}
+    try:
+        config = load_config(workspace)
+    except ContextreeError:
+        return {}
+    records = TreeStore(store).load_records()
+    if not records:
+        return {}
+    if not has_database(store, FRAMES_DB):
+        return {agent: (0, len(records)) for agent in config.agents}
+    found = coverage_source(store, config)(records)
+    return {agent: (value.covered, value.total) for agent, value in found.items()}
+
+
 def counts_from_tail(events: list[Event]) -> NodeCounts | None:
     """Node counts from the summary events at a session's end, or None if there are none."""
     for event in reversed(events):
@@ -142,11 +184,15 @@ def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def has_database(store: EventStore, name: str) -> bool:
+    """Whether the store has the sub-database `name` (checked without creating it)."""
+    with store.read() as txn:
+        return txn.get(name.encode("ascii")) is not None
+
+
 def read_tree_summary(store: EventStore) -> TreeSummary | None:
     """The engine's tree summary, if the engine has written one (never creates its database)."""
-    with store.read() as txn:
-        exists = txn.get(TREE_META_DB.encode("ascii")) is not None
-    if not exists:
+    if not has_database(store, TREE_META_DB):
         return None
     meta_db = store.open_db(TREE_META_DB)
     with store.read() as txn:

@@ -1,9 +1,14 @@
 """Messages of the TUI: requests the views post up to the app (which owns the store, the
-poller and navigation), and the wake-up a feed thread posts to its view."""
+poller, the command runner and navigation), and what worker threads post to wake the UI."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
+
+if TYPE_CHECKING:
+    from contextree.tui.commands import CommandRun
 
 
 class OpenSession(Message):
@@ -32,3 +37,36 @@ class FeedReady(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, FeedReady) and message.token == self.token
+
+
+class RunCommand(Message):
+    """Run a `ctree` command line as if typed in the command bar (`g`, `s`, `f` …)."""
+
+    def __init__(self, line: str) -> None:
+        super().__init__()
+        self.line = line
+
+
+class CommandSessionStarted(Message):
+    """A command started from the TUI started its session (posted from its thread)."""
+
+    def __init__(self, run: CommandRun) -> None:
+        super().__init__()
+        self.run = run
+
+
+class CommandFinished(Message):
+    """A command started from the TUI ended (posted from its thread)."""
+
+    def __init__(self, run: CommandRun) -> None:
+        super().__init__()
+        self.run = run
+
+
+class LogNotice(Message):
+    """A warning logged on any thread while the app runs, to show as a notification."""
+
+    def __init__(self, text: str, severity: str) -> None:
+        super().__init__()
+        self.text = text
+        self.severity = severity

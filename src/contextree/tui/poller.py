@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from contextree.engine.workspace import Workspace
 from contextree.progress import EventStore
 from contextree.tui.data import SnapshotReader, StoreSnapshot
 
@@ -22,7 +23,8 @@ log = logging.getLogger(__name__)
 class StorePoller:
     """Reads a fresh `StoreSnapshot` whenever the store changes, on a worker thread."""
 
-    def __init__(self, store: EventStore, *, wake: Callable[[], object], poll_s: float = 0.1,
+    def __init__(self, store: EventStore, *, wake: Callable[[], object],
+                 workspace: Workspace | None = None, poll_s: float = 0.1,
                  min_refresh_s: float = 0.5, idle_refresh_s: float = 2.0,
                  clock: Callable[[], float] = time.time) -> None:
         self.store = store
@@ -30,7 +32,7 @@ class StorePoller:
         self._poll_s = poll_s
         self._min_refresh_s = min_refresh_s
         self._idle_refresh_s = idle_refresh_s
-        self._reader = SnapshotReader(store, clock=clock)
+        self._reader = SnapshotReader(store, workspace=workspace, clock=clock)
         self._lock = threading.Lock()
         self._latest: StoreSnapshot | None = None
         self._error: str | None = None

@@ -3,9 +3,14 @@
 Active operations include sessions running in other processes: the app's store poller reads a
 new snapshot whenever any process commits, and pushes it here with `show_snapshot`.
 
+`g` and `s` run `context generate` and `scan` through the command bar's runner; the app then
+switches to the session view to watch them.
+
 | Key | Action |
 |---|---|
 | `enter` | open the highlighted session |
+| `g` | generate context for the whole workspace |
+| `s` | scan the workspace |
 | `r` | read the store again now |
 | `tab` | next table |
 """
@@ -34,7 +39,7 @@ from contextree.tui.format import (
     format_start,
     short_id,
 )
-from contextree.tui.messages import OpenSession, RefreshRequested
+from contextree.tui.messages import OpenSession, RefreshRequested, RunCommand
 
 RECENT_SHOWN = 12
 STATUS_ORDER = ("active", "completed", "failed", "interrupted")
@@ -43,7 +48,12 @@ STATUS_ORDER = ("active", "completed", "failed", "interrupted")
 class DashboardView(Vertical):
     """Workspace summary, active operations and recent sessions."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("r", "refresh", "Refresh")]
+    HELP_TITLE = "Dashboard (1)"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("g", "run('context generate')", "Generate"),
+        Binding("s", "run('scan')", "Scan"),
+        Binding("r", "refresh", "Refresh"),
+    ]
 
     def __init__(self, *, workspace: Workspace | None, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -105,6 +115,8 @@ class DashboardView(Vertical):
                         f"{format_bytes(tree.total_bytes)}")
             row("", Text(f"updated {format_start(tree.updated_at)} · root "
                          f"{(tree.root_id or '—')[:16]}", style="dim"))
+        if snapshot.coverage:
+            row("coverage", coverage_text(snapshot.coverage))
         counts = snapshot.status_counts()
         sessions = Text(f"{len(snapshot.rows):,} total")
         for status in STATUS_ORDER:
@@ -150,6 +162,22 @@ class DashboardView(Vertical):
 
     def action_refresh(self) -> None:
         self.post_message(RefreshRequested())
+
+    def action_run(self, line: str) -> None:
+        self.post_message(RunCommand(line))
+
+
+def coverage_text(coverage: dict[str, tuple[int, int]]) -> Text:
+    """`docs 12/15 (80%) · review 3/15 (20%)`: context coverage per agent."""
+    text = Text()
+    for index, (agent, (covered, total)) in enumerate(coverage.items()):
+        if index:
+            text.append(" · ", style="dim")
+        ratio = covered / total if total else 0.0
+        style = "green" if total and covered == total else "yellow" if covered else "dim"
+        text.append(f"{agent} ")
+        text.append(f"{covered:,}/{total:,} ({ratio:.0%})", style=style)
+    return text
 
 
 def store_label(workspace: Workspace | None, fallback: Path | None) -> str:

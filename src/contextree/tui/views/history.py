@@ -67,6 +67,7 @@ def matches(row: SessionRow, needle: str) -> bool:
 class HistoryView(Vertical):
     """All sessions, with filter, open, replay, delete and prune."""
 
+    HELP_TITLE = "History (4)"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter"),
         Binding("r", "replay", "Replay"),

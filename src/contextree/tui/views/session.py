@@ -54,6 +54,7 @@ SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 64.0, 256.0)
 class SessionView(Vertical):
     """Follows or replays one session; see the module docstring for keys."""
 
+    HELP_TITLE = "Session (2)"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("h", "level(-1)", "Level ←"),
         Binding("l", "level(1)", "Level →"),
@@ -283,7 +284,7 @@ class SessionView(Vertical):
 
     def _repaint(self) -> None:
         state = self.state
-        self._show_empty(state is None)
+        appeared = self._show_empty(state is None)
         if state is None:
             return
         self.query_one(ProgressHeader).show(state, self.now(), mode=self.mode_text())
@@ -292,8 +293,10 @@ class SessionView(Vertical):
         metrics_pane = self.query_one("#metrics-pane")
         _set_display(metrics_pane, has_metrics)
         metrics_pane.set_class(not has_nodes, "-wide")
-        _set_display(self.query_one("#activity-pane"), has_nodes or not has_metrics)
+        appeared |= _set_display(self.query_one("#activity-pane"), has_nodes or not has_metrics)
         _set_display(self.query_one(NodeDetail), has_nodes or not has_metrics)
+        if appeared:
+            self._refocus()
         if self._follow_level and state.current_level is not None:
             self.selected_level = state.current_level
         rows = self._rows(state)
@@ -326,10 +329,17 @@ class SessionView(Vertical):
         return (f"Activity — level {level.index + 1} of {total} · {shown:,} of "
                 f"{level.node_count:,} started · {level.status}")
 
-    def _show_empty(self, empty: bool) -> None:
+    def _show_empty(self, empty: bool) -> bool:
         _set_display(self.query_one("#no-session"), empty)
         _set_display(self.query_one(ProgressHeader), not empty)
-        _set_display(self.query_one("#panes"), not empty)
+        return _set_display(self.query_one("#panes"), not empty)
+
+    def _refocus(self) -> None:
+        """Focus the activity list again if the focus was lost while it was hidden (a
+        session starts with no nodes: a scan's metrics come first)."""
+        focused = self.app.focused
+        if self.display and (focused is None or not focused.is_on_screen):
+            self.query_one(NodeList).focus()
 
     def _load_content(self, node_id: str | None, frame_id: str | None) -> str | None:
         return load_frame_markdown(self.store, node_id, frame_id)
@@ -387,7 +397,10 @@ class SessionView(Vertical):
         self.post_message(self.Changed(self.label(), self.freshness.percentiles()))
 
 
-def _set_display(widget: Widget, shown: bool) -> None:
-    """Show or hide `widget`, touching it (and the layout) only when that changes."""
-    if widget.display != shown:
-        widget.display = shown
+def _set_display(widget: Widget, shown: bool) -> bool:
+    """Show or hide `widget`, touching it (and the layout) only when that changes; True when
+    it was hidden and is now shown."""
+    if widget.display == shown:
+        return False
+    widget.display = shown
+    return shown

@@ -1,0 +1,152 @@
+"""Every key of the TUI, read from the bindings themselves (`?`).
+
+`help_sections(app)` walks the app, its screen, each view and every widget inside it, the
+command bar and the dialogs, and lists each class's `BINDINGS`: a key added to any of them
+appears here with no list to keep up to date. Keys of the same action are shown together;
+the built-in Textual widgets' keys (tables, trees, text input, scrolling) come last.
+
+| Key | Action |
+|---|---|
+| `escape` / `q` / `?` | close |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.dom import DOMNode
+from textual.screen import ModalScreen, Screen
+from textual.widgets import ContentSwitcher, Static
+
+HelpRow = tuple[str, str]
+HelpSection = tuple[str, list[HelpRow]]
+
+
+class HelpScreen(ModalScreen[None]):
+    """The keys of every view; see the module docstring."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark", "close", "Close"),
+    ]
+
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 96; max-width: 95%; height: 90%; padding: 0 1;
+        border: round $accent; border-title-style: bold; background: $surface;
+        border-subtitle-color: $text-muted;
+    }
+    """
+
+    def __init__(self, sections: list[HelpSection]) -> None:
+        super().__init__()
+        self.sections = sections
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-box"):
+            yield Static(render_sections(self.sections), id="help")
+
+    def on_mount(self) -> None:
+        box = self.query_one("#help-box")
+        box.border_title = "Keys"
+        box.border_subtitle = "escape, q or ? to close"
+        box.focus()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+def help_sections(app: App[Any], *, extra: Iterable[tuple[str, Iterable[type[DOMNode]]]] = ()
+                  ) -> list[HelpSection]:
+    """The sections of the help: everywhere, each view, then `extra` (title, classes), then
+    the built-in widgets' keys."""
+    base_screen = app.screen_stack[0] if app.screen_stack else app.screen
+    builtin: dict[str, type[DOMNode]] = {}
+    sections: list[HelpSection] = []
+
+    def add(title: str, classes: Iterable[type[DOMNode]]) -> None:
+        classes = list(dict.fromkeys(classes))
+        for cls in classes:
+            for klass in cls.__mro__:
+                if _is_builtin(klass) and klass.__dict__.get("BINDINGS"):
+                    builtin.setdefault(klass.__name__, klass)
+        rows = own_rows(app, classes)
+        if rows:
+            sections.append((title, rows))
+
+    add("Everywhere", [type(app), type(base_screen)])
+    for switcher in base_screen.query(ContentSwitcher):
+        for view in switcher.children:
+            title = getattr(view, "HELP_TITLE", None) or (view.id or type(view).__name__)
+            add(title, (type(node) for node in view.walk_children(with_self=True)))
+    for title, classes in extra:
+        add(title, classes)
+    for name, klass in builtin.items():
+        if klass in (App, Screen):
+            rows = rows_of(app, _own_bindings(klass))
+            if rows:
+                sections[0][1].extend(row for row in rows if row not in sections[0][1])
+            continue
+        rows = rows_of(app, _own_bindings(klass))
+        if rows:
+            sections.append((f"{name} (built in)", rows))
+    return sections
+
+
+def own_rows(app: App[Any], classes: Iterable[type[DOMNode]]) -> list[HelpRow]:
+    """The rows of the bindings contextree's own classes declare (in `classes` and their
+    bases), without duplicates."""
+    bindings: list[Binding] = []
+    for cls in classes:
+        for klass in reversed(cls.__mro__):
+            if not _is_builtin(klass):
+                bindings.extend(_own_bindings(klass))
+    return rows_of(app, bindings)
+
+
+def rows_of(app: App[Any], bindings: Iterable[Binding]) -> list[HelpRow]:
+    """One row per action: its keys (`h / l` style) and its description."""
+    keys: dict[tuple[str, str], list[str]] = {}
+    for binding in bindings:
+        if binding.system:
+            continue
+        description = binding.description or binding.action.replace("_", " ")
+        shown = keys.setdefault((binding.action, description), [])
+        key = app.get_key_display(binding)
+        if key not in shown:
+            shown.append(key)
+    rows: list[HelpRow] = []
+    for (_, description), shown in keys.items():
+        row = (" / ".join(shown), description)
+        if row not in rows:
+            rows.append(row)
+    return rows
+
+
+def _own_bindings(klass: type) -> list[Binding]:
+    declared = klass.__dict__.get("BINDINGS") or []
+    return list(Binding.make_bindings(declared))
+
+
+def _is_builtin(klass: type) -> bool:
+    return not klass.__module__.startswith("contextree")
+
+
+def render_sections(sections: list[HelpSection]) -> Text:
+    """Each section's title, then its keys right-aligned in one column and what they do."""
+    width = min(18, max((len(keys) for _, rows in sections for keys, _ in rows), default=1))
+    text = Text()
+    for index, (title, rows) in enumerate(sections):
+        if index:
+            text.append("\n")
+        text.append(title + "\n", style="bold underline")
+        for keys, description in rows:
+            text.append(f"  {keys:>{width}}", style="bold cyan")
+            text.append(f"  {description}\n")
+    text.rstrip()
+    return text

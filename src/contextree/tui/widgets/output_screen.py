@@ -1,0 +1,77 @@
+"""The output of a short command run from the command bar, over the current view.
+
+It opens as soon as the command starts ("running…") and shows what the command printed when
+it ends; closing it early leaves the command running (its outcome is then notified).
+
+| Key | Action |
+|---|---|
+| `escape` / `q` | close |
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from contextree.cli.inprocess import CommandResult
+
+
+class OutputScreen(ModalScreen[None]):
+    """Captured output of `line`; `show_result` fills it in when the command ends."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q", "close", "Close"),
+    ]
+
+    DEFAULT_CSS = """
+    OutputScreen { align: center middle; }
+    OutputScreen > VerticalScroll {
+        width: 90%; height: auto; max-height: 85%; padding: 0 1;
+        border: round $accent; border-title-style: bold; background: $surface;
+        border-subtitle-color: $text-muted;
+    }
+    OutputScreen #output { width: auto; }
+    """
+
+    def __init__(self, *, line: str, result: CommandResult | None = None) -> None:
+        super().__init__()
+        self.line = line
+        self.result = result
+        self.closed = False
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="output-box"):
+            yield Static(Text("running…", style="dim"), id="output")
+
+    def on_mount(self) -> None:
+        box = self.query_one("#output-box")
+        box.border_title = f"ctree {self.line}"
+        box.border_subtitle = "escape or q to close"
+        if self.result is not None:
+            self._paint(self.result)
+        box.focus()
+
+    def show_result(self, result: CommandResult) -> None:
+        """Show what the command printed (queued: the screen may not be mounted yet)."""
+        self.result = result
+        self.call_later(self._paint, result)
+
+    def _paint(self, result: CommandResult) -> None:
+        text = Text(result.output.rstrip("\n") or "(no output)", no_wrap=True)
+        if result.errors:
+            for line in result.errors.splitlines():
+                if line.strip():
+                    text.highlight_words([line], style="red")
+        self.query_one("#output", Static).update(text)
+        status = "exit 0" if result.ok else f"exit {result.exit_code}"
+        self.query_one("#output-box").border_title = f"ctree {self.line} — {status}"
+
+    def action_close(self) -> None:
+        self.closed = True
+        self.dismiss(None)
