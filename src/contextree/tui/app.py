@@ -128,6 +128,7 @@ class CtreeApp(App[None]):
             workspace.ctree_dir / HISTORY_FILE if workspace is not None else None)
         self._log_handler = UiLogHandler(lambda text, severity: self.post_message(
             LogNotice(text, severity)))
+        self._command_bar: CommandBar | None = None
         self._output_screens: dict[int, OutputScreen] = {}
         self._quitting = False
         self._known_values = KnownValues(workspace, sessions=self._recent_session_ids)
@@ -142,8 +143,6 @@ class CtreeApp(App[None]):
                               per_event_paint=self.per_event_paint, id="session")
             yield ContentView(store=self.store, workspace=self.workspace, id="content")
             yield HistoryView(store=self.store, prune_policy=self.prune_policy, id="history")
-        yield CommandBar(history=self.command_history, completer=self.complete_line,
-                         id="command-bar")
         yield StatusBar(id="status")
         yield Footer()
 
@@ -183,7 +182,16 @@ class CtreeApp(App[None]):
 
     @property
     def command_bar(self) -> CommandBar:
-        return self.query_one(CommandBar)
+        """The command bar; mounted the first time it is opened (until then it costs the
+        layout nothing)."""
+        if self._command_bar is None:
+            self._command_bar = CommandBar(history=self.command_history,
+                                           completer=self.complete_line, id="command-bar")
+        return self._command_bar
+
+    @property
+    def command_bar_open(self) -> bool:
+        return self._command_bar is not None and self._command_bar.is_open
 
     @property
     def current_view(self) -> str:
@@ -211,7 +219,6 @@ class CtreeApp(App[None]):
 
     def run_command(self, line: str) -> None:
         """Parse `line` with the `ctree` group and run it; an invalid line runs nothing."""
-        bar = self.command_bar
         if self.runner is None:
             self.notify("no workspace: commands need one — start the TUI inside it",
                         severity="error")
@@ -219,13 +226,13 @@ class CtreeApp(App[None]):
         try:
             run = self.runner.start(line)
         except UsageError as exc:
-            if bar.is_open:
-                bar.show_error(str(exc))
+            if self.command_bar_open:
+                self.command_bar.show_error(str(exc))
             else:
                 self.notify(str(exc), title=line, severity="error")
             return
-        if bar.is_open:
-            bar.close()
+        if self.command_bar_open:
+            self.command_bar.close()
             self._focus_view(self.current_view)
         if run.parsed.help_text is not None:  # only help: nothing ran
             self.push_screen(OutputScreen(line=run.line, result=run.result))
@@ -278,7 +285,7 @@ class CtreeApp(App[None]):
             if active:
                 self.open_session(active[0].session_id)
         if self._snapshots == 1 and self.current_view not in ("session", "content") \
-                and not self.command_bar.is_open:
+                and not self.command_bar_open:
             self._focus_view(self.current_view)
 
     def _push_snapshot(self) -> None:
@@ -362,8 +369,11 @@ class CtreeApp(App[None]):
         if self._view_history:
             self.show_view(self._view_history.pop(), remember=False)
 
-    def action_command_bar(self) -> None:
-        self.command_bar.open()
+    async def action_command_bar(self) -> None:
+        bar = self.command_bar
+        if not bar.is_mounted:
+            await self.mount(bar, before=self.query_one(StatusBar))
+        bar.open()
 
     def action_toggle_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

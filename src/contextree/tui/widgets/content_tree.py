@@ -88,9 +88,9 @@ class ContentTree(Tree[str]):
                     if is_dir else node.add_leaf(self.label_of(child), data=child)
                 self._path_nodes[child] = added
         if ahead:
-            for child in node.children:
-                if child.allow_expand:
-                    self._fill(child, ahead=False)
+            for child_node in node.children:
+                if child_node.allow_expand:
+                    self._fill(child_node, ahead=False)
 
     def _on_tree_node_expanded(self, event: Tree.NodeExpanded[str]) -> None:
         self._fill(event.node)
