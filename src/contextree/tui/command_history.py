@@ -1,4 +1,5 @@
-"""The command bar's history: the lines run, oldest first, kept across TUI runs.
+"""The command bar's history: the lines entered, oldest first, kept across TUI runs (an
+invalid line too, as a shell keeps it: it is the one to fix).
 
 One line per command in `<workspace>/.ctree/tui_history`, at most `MAX_ENTRIES` (older ones are
 dropped when the file is rewritten); a line equal to the previous one is not repeated. A
@@ -18,7 +19,7 @@ MAX_ENTRIES = 500
 
 
 class CommandHistory:
-    """Lines run from the command bar, and a cursor to walk them with up and down."""
+    """Lines entered in the command bar, and a cursor to walk them with up and down."""
 
     def __init__(self, path: Path | None, *, max_entries: int = MAX_ENTRIES) -> None:
         self.path = path
