@@ -13,6 +13,7 @@ from pathlib import Path
 
 from contextree.progress import ProgressRuntime
 from tests.reliability.checker import check_store
+from tests.reliability.figures import report_figures
 from tests.reliability.forked import run_killed_child
 
 
@@ -58,4 +59,5 @@ def test_kill_9_crash_loop_loses_nothing_acknowledged(tmp_path: Path, long_mode:
     assert final.violations == []
     assert set(final.by_status) <= {"interrupted"}
     assert totals["runs"] == runs and totals["acknowledged"] > 0
-    print(f"\ncrash loop: {totals} store: {final.sessions} sessions, {final.events} events")
+    report_figures("crash loop (raw writer, kill -9)", **totals, lost=0,
+                   sessions=final.sessions, store_events=final.events, violations=0)

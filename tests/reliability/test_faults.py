@@ -12,6 +12,7 @@ import pytest
 from contextree.errors import IngestError
 from contextree.progress import ProgressRuntime
 from tests.reliability.checker import check_store
+from tests.reliability.figures import report_figures
 from tests.support.processes import ROOT
 
 
@@ -38,6 +39,7 @@ def test_a_single_failed_commit_is_retried_and_loses_nothing(runtime: ProgressRu
     events = runtime.store.read_events(session.session_id)
     assert [e.data.get("n") for e in events[1:-1]] == list(range(100))
     assert events[-1].type == "session_ended" and events[-1].data["status"] == "completed"
+    report_figures("fault: one failed commit", injected_failures=1, events=100, lost=0)
 
 
 def test_persistent_commit_failure_fails_the_session_and_harms_nothing_committed(
@@ -62,6 +64,8 @@ def test_persistent_commit_failure_fails_the_session_and_harms_nothing_committed
         "session_started", "queue_stats", "session_ended"]
     # Nothing could be written for the failing session; it keeps what was committed before.
     assert [e.type for e in runtime.store.read_events(session.session_id)] == ["session_started"]
+    report_figures("fault: persistent commit failure", commit_attempts=hook.calls,
+                   earlier_sessions_intact=1, violations=0)
 
 
 WRITE_UNDER_LIMIT = """
@@ -107,6 +111,8 @@ def test_a_real_disk_full_fails_the_session_cleanly(store_path: Path) -> None:
     assert statuses["fault.earlier"] == "completed"
     assert statuses["fault.disk_full"] in ("failed", "interrupted")
     assert failed is not None
+    report_figures("fault: disk full (RLIMIT_FSIZE)", limit_bytes=limit, exit_code=1,
+                   disk_full_session=statuses["fault.disk_full"], violations=0)
 
 
 def _run_as_nobody(args: list[str]) -> tuple[int, str]:
@@ -156,3 +162,4 @@ def _check_read_only_store(tmp_path: Path) -> None:
     assert stderr.startswith("error: ") and len(stderr.splitlines()) == 1
     assert "permission" in stderr.lower()
     assert (workspace / ".ctree" / "store" / "data.mdb").read_bytes() == before
+    report_figures("fault: read-only store", exit_code=code, error_lines=1, bytes_changed=0)

@@ -12,6 +12,7 @@ import lmdb
 
 from contextree.progress import ProgressRuntime
 from contextree.progress.follow import Follower
+from tests.reliability.figures import report_figures
 
 
 def test_readers_killed_inside_a_transaction_are_cleared_on_open(store_path: Path) -> None:
@@ -39,6 +40,7 @@ def test_readers_killed_inside_a_transaction_are_cleared_on_open(store_path: Pat
         assert not any(str(pid) in table for pid in pids)
         with runtime.session("after.readers") as session:
             session.emit("queue_stats", {"n": 1})
+    report_figures("stale reader slots", killed_readers=len(pids), slots_left=0)
 
 
 def test_the_file_stays_bounded_beside_a_polling_follower(store_path: Path) -> None:
@@ -65,3 +67,6 @@ def test_the_file_stays_bounded_beside_a_polling_follower(store_path: Path) -> N
         payload_bytes = sum(len(v) for _, v in runtime.store.read_raw_events(session.session_id))
     assert len(seen) >= 10_000
     assert size <= 2 * payload_bytes + (1 << 20), f"{size} bytes for {payload_bytes} of events"
+    report_figures("file growth beside a polling follower", commits=10_000,
+                   followed=len(seen), store_bytes=size, payload_bytes=payload_bytes,
+                   ratio=round(size / payload_bytes, 2))
