@@ -6,9 +6,10 @@ import os
 import signal
 from pathlib import Path
 
-from contextree.progress import ProgressRuntime
+from contextree.progress import EventStore, ProgressRuntime
 from contextree.progress.session import process_start_time
 from contextree.progress.store import encode_record
+from tests.reliability.figures import report_figures
 from tests.support.processes import read_line, start_writer
 
 
@@ -30,6 +31,9 @@ def test_killed_completed_live_and_stopped_writers(store_path: Path) -> None:
     live_id = read_line(live, "SESSION ")
     stopped = start_writer(store_path, "--flush-every", "10", "--rate", "200")
     stopped_id = read_line(stopped, "SESSION ")
+    # Open the store before the stop: the writer may be stopped inside a commit, holding the
+    # write lock, and opening a store takes a write transaction (see test_stopped_writer).
+    held = EventStore.open(store_path, create=False)
     stopped.send_signal(signal.SIGSTOP)
     try:
         statuses = _statuses(store_path)
@@ -37,11 +41,14 @@ def test_killed_completed_live_and_stopped_writers(store_path: Path) -> None:
                             live_id: "active", stopped_id: "active"}
     finally:
         stopped.send_signal(signal.SIGCONT)
+        held.close()
         for process in (live, stopped):
             process.kill()
             process.wait()
     after = _statuses(store_path)
     assert after[live_id] == after[stopped_id] == "interrupted"
+    report_figures("liveness (processes)", killed="interrupted", completed="completed",
+                   live="active", stopped="active", killed_after="interrupted", misread=0)
 
 
 def test_forked_child_sessions_and_pid_reuse(store_path: Path) -> None:
@@ -79,3 +86,5 @@ def test_forked_child_sessions_and_pid_reuse(store_path: Path) -> None:
         statuses = {r.session_id: r.status for r in runtime.store.list_sessions()}
         assert statuses[session_id] == "interrupted" and statuses[mine.session_id] == "active"
         mine.end()
+    report_figures("liveness (fork, pid reuse)", forked_child_alive="active",
+                   forked_child_killed="interrupted", reused_pid="interrupted", misread=0)
