@@ -53,13 +53,31 @@ def hash_file(full: str, *, follow_symlink: bool) -> tuple[os.stat_result, str |
     return info, content_hash, size_read
 
 
+_pool_owner_pid: int | None = None
+
+
+def _thread_pool_usable() -> bool:
+    """Whether blake3's multithreaded hashing is safe in this process.
+
+    blake3 hashes large inputs on a native thread pool that starts on first use. Threads do
+    not survive `fork`: a child of a process that started the pool would wait forever for
+    workers that do not exist. So only the process that first used the pool uses it.
+    """
+    global _pool_owner_pid
+    pid = os.getpid()
+    if _pool_owner_pid is None:
+        _pool_owner_pid = pid
+    return _pool_owner_pid == pid
+
+
 def _hash_descriptor(fd: int, size_hint: int) -> tuple[str, int]:
     """BLAKE3 of everything readable from `fd`, streamed in chunks, and the bytes read.
 
     Reads ask for one byte more than the expected size (at most `READ_CHUNK`), so a file
     that has not grown is read with a single call: a short read means end of file.
     """
-    hasher = blake3(max_threads=blake3.AUTO) if size_hint >= PARALLEL_HASH_BYTES else blake3()
+    parallel = size_hint >= PARALLEL_HASH_BYTES and _thread_pool_usable()
+    hasher = blake3(max_threads=blake3.AUTO) if parallel else blake3()
     total = 0
     request = min(size_hint + 1, READ_CHUNK)
     while chunk := os.read(fd, request):
