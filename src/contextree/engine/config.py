@@ -316,9 +316,21 @@ def _check_named(
 
 
 def locate_key(text: str, dotted_key: str) -> int | None:
-    """The 1-based line defining `dotted_key` (a key or a table header), if it can be found."""
+    """The 1-based line defining `dotted_key` (a key or a table header), if it can be found.
+
+    Lines inside multi-line strings are text, not headers or keys. If the exact key cannot be
+    placed, the line assigning its last part is the best guess.
+    """
     table = ""
+    open_quote: str | None = None
+    fallback: int | None = None
+    last_part = dotted_key.rpartition(".")[2]
     for number, raw in enumerate(text.splitlines(), start=1):
+        if open_quote is not None:
+            if raw.count(open_quote) % 2 == 1:
+                open_quote = None
+            continue
+        open_quote = _opens_multiline_string(raw)
         line = raw.split("#", 1)[0].strip()
         header = re.fullmatch(r"\[\[?\s*([^\]]+?)\s*\]?\]", line)
         if header:
@@ -334,6 +346,15 @@ def locate_key(text: str, dotted_key: str) -> int | None:
                 dotted_key.startswith(full + ".") and "{" in line  # inside an inline table
             ):
                 return number
+            if fallback is None and key.rpartition(".")[2] == last_part:
+                fallback = number
+    return fallback
+
+
+def _opens_multiline_string(line: str) -> str | None:
+    for quote in ('"""', "'''"):
+        if line.count(quote) % 2 == 1:
+            return quote
     return None
 
 
