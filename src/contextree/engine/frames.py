@@ -12,8 +12,9 @@ in `meta`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
 import msgspec
 from blake3 import blake3
@@ -21,6 +22,9 @@ from blake3 import blake3
 from contextree.engine.tree import EngineStore, as_engine_store
 from contextree.errors import StoreError
 from contextree.progress.event import scrub_secrets
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SCHEMA_VERSION = 1
 FRAMES_DB = "frames"
@@ -61,6 +65,25 @@ _encode = msgspec.json.Encoder().encode
 _decode_frame = msgspec.json.Decoder(Frame).decode
 _decode_entry = msgspec.json.Decoder(LogEntry).decode
 _decode_any = msgspec.json.Decoder().decode
+
+
+def _lenient(decode: Callable[[bytes], T], what: str) -> Callable[[bytes], T | None]:
+    """`decode`, but a damaged stored value is skipped with a warning instead of raising:
+    the node then reads as having no context, and the next generation rebuilds it."""
+
+    def decode_or_none(raw: bytes) -> T | None:
+        try:
+            return decode(raw)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            log.warning("skipping a damaged %s in the store: %s", what, exc)
+            return None
+
+    return decode_or_none
+
+
+_frame_or_none = _lenient(_decode_frame, "frame")
+_entry_or_none = _lenient(_decode_entry, "frame log entry")
+_any_or_none = _lenient(_decode_any, "frames meta value")
 
 
 def default_frame_type(agent_id: str) -> str:
@@ -107,7 +130,7 @@ class FrameStore:
     def _check_schema(self) -> None:
         with self.store.read() as txn:
             raw = txn.get(META_SCHEMA, db=self.meta_db)
-        version = _decode_any(raw) if raw is not None else None
+        version = _any_or_none(raw) if raw is not None else None
         if version == SCHEMA_VERSION:
             return
         if isinstance(version, int) and version > SCHEMA_VERSION:
@@ -154,22 +177,22 @@ class FrameStore:
         if not positioned:
             positioned = cursor.last()
         if positioned and cursor.key().startswith(prefix):
-            return bytes(cursor.key()), _decode_entry(cursor.value())
+            return bytes(cursor.key()), _entry_or_none(cursor.value())
         return None, None
 
     # -- reading --------------------------------------------------------------------------
 
     def get(self, frame_id: str) -> Frame | None:
         with self.store.read() as txn:
-            raw = txn.get(frame_id.encode(), db=self.frames_db)
-        return _decode_frame(raw) if raw is not None else None
+            raw = txn.get(frame_id.encode(), db=self.frames_db) if frame_id else None
+        return _frame_or_none(raw) if raw is not None else None
 
     def head(self, node_id: str, frame_type: str) -> Frame | None:
         """The current frame of a node version, or None when it has no context yet."""
         with self.store.read() as txn:
             frame_id = txn.get(head_key(node_id, frame_type), db=self.heads_db)
-            raw = txn.get(frame_id, db=self.frames_db) if frame_id is not None else None
-        return _decode_frame(raw) if raw is not None else None
+            raw = txn.get(frame_id, db=self.frames_db) if frame_id else None
+        return _frame_or_none(raw) if raw is not None else None
 
     def heads(self, node_ids: Iterable[str], frame_type: str) -> dict[str, Frame]:
         """The head frames of several node versions that have one, in one transaction."""
@@ -177,9 +200,10 @@ class FrameStore:
         with self.store.read() as txn:
             for node_id in node_ids:
                 frame_id = txn.get(head_key(node_id, frame_type), db=self.heads_db)
-                raw = txn.get(frame_id, db=self.frames_db) if frame_id is not None else None
-                if raw is not None:
-                    found[node_id] = _decode_frame(raw)
+                raw = txn.get(frame_id, db=self.frames_db) if frame_id else None
+                frame = _frame_or_none(raw) if raw is not None else None
+                if frame is not None:
+                    found[node_id] = frame
         return found
 
     def with_head(self, node_ids: Iterable[str], frame_type: str) -> set[str]:
@@ -201,10 +225,13 @@ class FrameStore:
             for key, raw in cursor:
                 if not bytes(key).startswith(prefix):
                     break
-                entry = _decode_entry(raw)
+                entry = _entry_or_none(raw)
+                if entry is None or not entry.frame_id:
+                    continue
                 frame_raw = txn.get(entry.frame_id.encode(), db=self.frames_db)
-                if frame_raw is not None:
-                    frames.append(_decode_frame(frame_raw))
+                frame = _frame_or_none(frame_raw) if frame_raw is not None else None
+                if frame is not None:
+                    frames.append(frame)
         return frames
 
     def frame_types(self) -> list[str]:

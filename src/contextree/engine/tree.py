@@ -11,6 +11,7 @@ The tree is derived data: a store with an older schema is emptied and rebuilt by
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ META_SUMMARY = b"tree.summary"
 META_LAST_SCAN = b"tree.last_scan"
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class NodeRecord(msgspec.Struct, frozen=True, gc=False):
@@ -68,6 +70,16 @@ class NodeRecord(msgspec.Struct, frozen=True, gc=False):
 _encode = msgspec.json.Encoder().encode
 _decode_record = msgspec.json.Decoder(NodeRecord).decode
 _decode_any = msgspec.json.Decoder().decode
+
+
+def _record_or_none(raw: bytes) -> NodeRecord | None:
+    """Decode a stored record; a damaged one is skipped with a warning (the next scan
+    rebuilds it), never a crash."""
+    try:
+        return _decode_record(raw)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        log.warning("skipping a damaged tree record (run `ctree scan --force`): %s", exc)
+        return None
 
 
 def file_node_id(path: str, content_hash: str) -> str:
@@ -348,31 +360,39 @@ class TreeStore:
         """The whole stored tree, path → record."""
         with self.store.read() as txn:
             cursor = txn.cursor(db=self.nodes_db)
-            loaded = list(map(_decode_record, cursor.iternext(keys=False, values=True)))
-        return {record.path: record for record in loaded}
+            loaded = list(map(_record_or_none, cursor.iternext(keys=False, values=True)))
+        return {record.path: record for record in loaded if record is not None}
 
     def get_node(self, node_id: str) -> NodeRecord | None:
         with self.store.read() as txn:
-            raw = txn.get(node_id.encode(), db=self.nodes_db)
-        return _decode_record(raw) if raw is not None else None
+            raw = txn.get(node_id.encode(), db=self.nodes_db) if node_id else None
+        return _record_or_none(raw) if raw is not None else None
 
     def node_at(self, path: str) -> NodeRecord | None:
         """The record at the workspace-relative `path`, or None."""
         with self.store.read() as txn:
             node_id = txn.get(path.encode(), db=self.paths_db)
-            raw = txn.get(node_id, db=self.nodes_db) if node_id is not None else None
-        return _decode_record(raw) if raw is not None else None
+            raw = txn.get(node_id, db=self.nodes_db) if node_id else None
+        return _record_or_none(raw) if raw is not None else None
 
     def children_of(self, record: NodeRecord) -> list[NodeRecord]:
         """A directory's child records, in name order."""
         with self.store.read() as txn:
-            raws = [txn.get(child.encode(), db=self.nodes_db) for child in record.children]
-        return [_decode_record(raw) for raw in raws if raw is not None]
+            raws = [txn.get(child.encode(), db=self.nodes_db)
+                    for child in record.children if child]
+        children = (_record_or_none(raw) for raw in raws if raw is not None)
+        return [child for child in children if child is not None]
 
     def get_meta(self, key: bytes) -> Any:
         with self.store.read() as txn:
             raw = txn.get(key, db=self.meta_db)
-        return _decode_any(raw) if raw is not None else None
+        if raw is None:
+            return None
+        try:
+            return _decode_any(raw)
+        except msgspec.DecodeError:
+            log.warning("ignoring a damaged tree meta value %r", key)
+            return None
 
     def summary(self) -> dict[str, Any] | None:
         """Root id and counts of the stored tree, as of its last update."""
