@@ -203,10 +203,6 @@ def _variants(focus: set[str]) -> Iterator[tuple[str, str]]:
             yield db_name, kind
 
 
-def _engine_variant(db_name: str, kind: str) -> Any:
-    return pytest.param(db_name, kind)
-
-
 @pytest.fixture(scope="module", autouse=True)
 def _print_counts() -> Iterator[None]:
     yield
@@ -244,8 +240,7 @@ def test_session_commands_survive_garbage(built: Built, tmp_path: Path, db_name:
     assert problems == [], f"on spoiled {db_name} ({kind}):\n" + "\n".join(problems)
 
 
-@pytest.mark.parametrize(("db_name", "kind"), [
-    _engine_variant(db, kind) for db, kind in _variants(EXPECTED_DBS - OBSERVABILITY_DBS)])
+@pytest.mark.parametrize(("db_name", "kind"), list(_variants(EXPECTED_DBS - OBSERVABILITY_DBS)))
 def test_engine_reads_survive_garbage(built: Built, tmp_path: Path, db_name: str,
                                       kind: str) -> None:
     workspace = _spoiled_copy(built, tmp_path, db_name, kind)
