@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import TracebackType
@@ -192,6 +193,9 @@ def generate_context(
     return asyncio.run(generate_context_async(workspace, store, emitter, options, **kwargs))
 
 
+RECENT_OUTCOMES_KEPT = 16
+
+
 class BatchGenerator:
     """The `watch --generate` hook: regenerates each batch's changed nodes and ancestors.
 
@@ -219,7 +223,8 @@ class BatchGenerator:
             provider=open_provider(config, provider_name, environ=environ),
             concurrency=concurrency,
         )
-        self.outcomes: list[GenerationOutcome] = []
+        self.outcomes: deque[GenerationOutcome] = deque(maxlen=RECENT_OUTCOMES_KEPT)
+        """The outcomes of the most recent batches (bounded: a watch runs for days)."""
 
     def __call__(self, batch: WatchBatch) -> None:
         generator = self.generator
