@@ -13,7 +13,7 @@ import difflib
 from dataclasses import dataclass, field
 
 from contextree.engine.frames import FRAMES_DB, Frame, FrameStore
-from contextree.engine.read import changed_on_disk
+from contextree.engine.read import ContextView, changed_on_disk
 from contextree.engine.tree import DIRECTORY, NODES_DB, ROOT, NodeRecord, TreeStore
 from contextree.engine.workspace import Workspace
 from contextree.progress import EventStore
@@ -41,28 +41,12 @@ class WorkspaceTree:
 
 
 @dataclass
-class NodeFrames:
-    """One node's frames for one agent, and which agents have frames for it."""
+class NodeFrames(ContextView):
+    """One node's frames for one agent (head, history, changed on disk — a `ContextView`),
+    and which agents have frames for it."""
 
-    record: NodeRecord
-    agent_id: str
-    frame_type: str
-    head: Frame | None
-    history: list[Frame] = field(default_factory=list)
     agents: list[tuple[str, str]] = field(default_factory=list)
     """`(agent id, frame type)` of every agent with a frame for this path, sorted."""
-    changed_on_disk: bool = False
-
-    @property
-    def frame(self) -> Frame | None:
-        """The frame shown: the head, else the newest frame of an earlier version."""
-        if self.head is not None:
-            return self.head
-        return self.history[-1] if self.history else None
-
-    @property
-    def outdated(self) -> bool:
-        return self.head is None and bool(self.history)
 
     @property
     def previous(self) -> Frame | None:
