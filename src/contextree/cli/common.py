@@ -19,6 +19,7 @@ from typing import Any
 
 import click
 
+from contextree.engine.config import load_config
 from contextree.engine.workspace import Workspace, init_workspace
 from contextree.errors import ContextreeError
 from contextree.progress import EventStore, ProgressRuntime, Session
@@ -120,8 +121,6 @@ def auto_prune(store: EventStore, workspace: Workspace) -> None:
 
 def sessions_policy(workspace: Workspace) -> tuple[float, int]:
     """`(max_age_s, max_count)` from the configuration."""
-    from contextree.engine.config import load_config
-
     policy = load_config(workspace).sessions
     return policy.max_age_s, policy.max_count
 

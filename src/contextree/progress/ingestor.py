@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import lmdb
+import msgspec
 
 from contextree.errors import IngestError
 from contextree.progress.bus import EventBus
@@ -161,11 +162,10 @@ class Ingestor(threading.Thread):
         if state.failed:
             return  # its failure end was written when the commit failed
         self._add_event(batch, state, end.session_id, "session_ended", end.payload, end.ts)
-        record = batch.records.get(end.session_id) or _copy_record(state.record)
-        record.status = end.status
-        record.error = end.error
-        record.ended_at = format_ts(end.ts)
-        batch.records[end.session_id] = record
+        record = batch.records.get(end.session_id) or state.record
+        batch.records[end.session_id] = msgspec.structs.replace(
+            record, status=end.status, error=end.error, ended_at=format_ts(end.ts)
+        )
 
     def _commit(self, batch: _Batch) -> None:
         try:
@@ -233,15 +233,16 @@ class Ingestor(threading.Thread):
 
     def _write_failure_end(self, state: _SessionState) -> None:
         """Best effort: `ingest_failed` and a `failed` record; a second failure is only logged."""
-        record = _copy_record(state.record)
-        record.status = FAILED
-        record.error = f"events could not be stored: {self.failure}"
-        record.ended_at = format_ts(time.time())
+        ended_at = format_ts(time.time())
+        record = msgspec.structs.replace(
+            state.record, status=FAILED, error=f"events could not be stored: {self.failure}",
+            ended_at=ended_at,
+        )
         sid = record.session_id
         seq = state.next_seq
         payload = encode_payload({"error": str(self.failure), "lost_count": state.lost})
-        value = assemble_event(record.ended_at, sid, seq, "ingest_failed", payload)
-        meta = SessionMeta(next_seq=seq + 1, status=FAILED, last_ts=record.ended_at,
+        value = assemble_event(ended_at, sid, seq, "ingest_failed", payload)
+        meta = SessionMeta(next_seq=seq + 1, status=FAILED, last_ts=ended_at,
                            event_count=seq)
 
         def write(txn: lmdb.Transaction) -> None:
@@ -257,11 +258,3 @@ class Ingestor(threading.Thread):
         except Exception as exc:
             log.error("could not record the failure of session %s: %s", sid, exc)
 
-
-def _copy_record(record: SessionRecord) -> SessionRecord:
-    return SessionRecord(
-        session_id=record.session_id, command=record.command, args=record.args,
-        workspace=record.workspace, pid=record.pid, host=record.host,
-        proc_start=record.proc_start, started_at=record.started_at, ended_at=record.ended_at,
-        status=record.status, error=record.error,
-    )

@@ -31,6 +31,7 @@ from contextree.progress.event import (
     Event,
     decode_event_or_none,
     event_key,
+    parse_ts,
     session_prefix,
 )
 from contextree.progress.session import (
@@ -342,7 +343,7 @@ class EventStore:
             raise SessionStateError(
                 f"session {session_id} is still running (pid {record.pid}) — stop it first"
             )
-        self.write(lambda txn: self._delete_in(txn, session_id))
+        self._delete(session_id)
 
     def _delete_in(self, txn: lmdb.Transaction, session_id: str) -> None:
         key = session_id.encode("ascii")
@@ -355,7 +356,7 @@ class EventStore:
         txn.delete(key, db=self.meta_db)
         txn.delete(key, db=self.sessions_db)
 
-    def _delete_quietly(self, session_id: str) -> None:
+    def _delete(self, session_id: str) -> None:
         def delete(txn: lmdb.Transaction) -> None:
             self._delete_in(txn, session_id)
 
@@ -375,8 +376,6 @@ class EventStore:
         Active and interrupted sessions are never removed (nor counted). `limit` bounds how
         many are removed in one call, so the automatic prune after each command stays cheap.
         """
-        from contextree.progress.event import parse_ts
-
         ended = [r for r in self.list_sessions() if r.status in ENDED_STATUSES]
         doomed: list[SessionRecord] = []
         for index, record in enumerate(ended):
@@ -394,7 +393,7 @@ class EventStore:
             doomed = doomed[:limit]
         if not dry_run:
             for record in doomed:
-                self._delete_quietly(record.session_id)
+                self._delete(record.session_id)
         return PruneResult(removed=doomed, kept=len(ended) - len(doomed), dry_run=dry_run)
 
 
