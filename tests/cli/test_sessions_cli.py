@@ -130,3 +130,28 @@ def test_delete_refuses_an_active_session_and_prune_spares_it(
         active.end()
     code, out, _ = ctree(capsys, "-C", str(workspace), "sessions", "delete", active.session_id)
     assert code == 0 and "deleted" in out
+
+
+@pytest.mark.parametrize(
+    ("raised", "code", "message"),
+    [
+        (OSError(28, "No space left on device", "/ws/.ctree/store/data.mdb"), 1,
+         "error: no space left on device (/ws/.ctree/store/data.mdb) — free disk space and rerun"),
+        (PermissionError(13, "Permission denied", "/ws/.ctree"), 1,
+         "error: permission denied (/ws/.ctree) — check the path's owner and permissions"),
+        (KeyboardInterrupt(), 130, "error: cancelled"),
+    ],
+)
+def test_os_errors_and_ctrl_c_reach_the_user_as_one_line(
+    workspace: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    raised: BaseException, code: int, message: str,
+) -> None:
+    import contextree.cli.sessions as sessions_cli
+
+    def fail(cli: object) -> None:
+        raise raised
+
+    monkeypatch.setattr(sessions_cli, "open_store", fail)
+    exit_code, _, err = ctree(capsys, "-C", str(workspace), "sessions", "list")
+    assert exit_code == code
+    assert err.strip() == message
