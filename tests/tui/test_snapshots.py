@@ -173,9 +173,16 @@ def test_replay_paused_after_steps(snap_compare: SnapCompare, make_app: AppFacto
         await pilot.press("n")
         await wait_until(pilot, lambda: view.state is not None
                          and view.state.event_count == target, "caught up")
+        # as a person would: jump to the top (which stops following the frontier, wherever
+        # the batches of the replay left it), then walk down to the retried node
         nodes = view.query_one("NodeList")
-        nodes.cursor = list(nodes.paths).index(RETRIED)
-        await pilot.pause()
+        nodes.action_jump(0)
+        await wait_until(pilot, lambda: nodes.cursor == 0 and nodes.scroll_offset.y == 0,
+                         "the top of the list")
+        for _ in range(list(nodes.paths).index(RETRIED)):
+            nodes.action_cursor(1)
+        await wait_until(pilot, lambda: nodes.highlighted_path == RETRIED
+                         and nodes.scroll_offset.y == 0, "the retried node")
 
     app = make_app(replay_id=sessions["failed"], speed=0.01)
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -95,6 +95,7 @@ class SessionView(Vertical):
         self._backlog: deque[Event] = deque()
         self._frozen_nodes = 0
         self._followed_live = False
+        self._has_levels = False
 
     def compose(self) -> ComposeResult:
         yield Static("No session followed — press 4 for the history, 1 for the dashboard.",
@@ -239,6 +240,9 @@ class SessionView(Vertical):
             self.state.apply_record(batch.record)
         if batch.finished and not self.finished:
             self.finished = True
+        if bool(self.state.levels) != self._has_levels:
+            self._has_levels = not self._has_levels
+            self.refresh_bindings()  # h/l appear in the footer with the first level
         self._repaint()
         self._last_paint = time.monotonic()
         emitted = [epoch for epoch in (ts_epoch(event.ts) for event in painted) if epoch]
