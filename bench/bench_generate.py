@@ -29,10 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from common import Baseline, Report, median, parse_args, temp_dir
-from contextree.engine.config import load_config
-from contextree.engine.generate import GenerateOptions, generate_context
-from contextree.engine.orchestrator import GenerationOutcome
-from contextree.engine.workspace import Workspace, init_workspace
+from contextree.engine.generation.generate import GenerateOptions, generate_context
+from contextree.engine.generation.orchestrator import GenerationOutcome
+from contextree.engine.workspace.config import load_config
+from contextree.engine.workspace.layout import Workspace, init_workspace
 from contextree.progress import EventStore, ProgressRuntime, Session
 
 FILES_PER_DIRECTORY = 20

@@ -30,10 +30,10 @@ import time
 from pathlib import Path
 
 from common import Baseline, Report, Target, median, parse_args, print_profile, temp_dir
-from contextree.engine.config import Config, load_config
-from contextree.engine.ignore import BUILTIN_IGNORED_NAMES
-from contextree.engine.scan import ScanResult, scan_workspace
-from contextree.engine.workspace import Workspace
+from contextree.engine.workspace.config import Config, load_config
+from contextree.engine.workspace.ignore import BUILTIN_IGNORED_NAMES
+from contextree.engine.workspace.layout import Workspace
+from contextree.engine.workspace.scan import ScanResult, scan_workspace
 from contextree.progress import ProgressRuntime
 
 FILES_PER_DIRECTORY = 20

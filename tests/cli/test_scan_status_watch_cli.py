@@ -15,9 +15,9 @@ import lmdb
 import pytest
 
 from contextree.cli.app import run
-from contextree.engine.config import load_config
-from contextree.engine.scan import scan_workspace
-from contextree.engine.workspace import resolve_workspace
+from contextree.engine.workspace.config import load_config
+from contextree.engine.workspace.layout import resolve_workspace
+from contextree.engine.workspace.scan import scan_workspace
 from contextree.progress import Event, EventStore
 from contextree.progress.follow import Follower
 

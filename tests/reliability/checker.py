@@ -19,8 +19,8 @@ from typing import Any
 
 import msgspec
 
-from contextree.engine.frames import Frame, LogEntry, compute_frame_id
-from contextree.engine.tree import (
+from contextree.engine.generation.frames import Frame, LogEntry, compute_frame_id
+from contextree.engine.workspace.tree import (
     FILE,
     META_SUMMARY,
     ROOT,

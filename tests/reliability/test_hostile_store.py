@@ -173,7 +173,7 @@ def _problem(args: list[str], result: CliResult) -> str | None:
 def _load_tui_data(store_path: Path, workspace: Path) -> str | None:
     """The TUI's data loading functions (no terminal needed) on the spoiled store; what went
     wrong, if anything."""
-    from contextree.engine.workspace import resolve_workspace
+    from contextree.engine.workspace.layout import resolve_workspace
     from contextree.tui.data import SnapshotReader, read_tree_summary
     from contextree.tui.frames import load_frame_markdown
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from contextree.engine.config import DEFAULT_MAX_FILE_BYTES
 from contextree.engine.providers.http_errors import MAX_RESPONSE_BYTES
+from contextree.engine.workspace.config import DEFAULT_MAX_FILE_BYTES
 from contextree.errors import EventError
 from contextree.progress import EventStore, ProgressRuntime
 from contextree.progress.event import MAX_PAYLOAD_BYTES

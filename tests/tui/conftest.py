@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from contextree.engine.workspace import Workspace
+from contextree.engine.workspace.layout import Workspace
 from contextree.progress import EventStore
 from contextree.tui.app import CtreeApp
 from tests.tui.synthetic import T0

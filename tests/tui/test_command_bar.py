@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from textual.widgets import Static
 
-from contextree.engine.workspace import Workspace
+from contextree.engine.workspace.layout import Workspace
 from contextree.progress import EventStore
 from contextree.tui.app import CtreeApp
 from contextree.tui.completion import KnownValues, complete

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from contextree.cli.inprocess import captured_output, parse_command, run_captured
-from contextree.engine.workspace import Workspace
+from contextree.engine.workspace.layout import Workspace
 from contextree.errors import UsageError
 from contextree.progress import EventStore
 from contextree.tui.command_history import CommandHistory

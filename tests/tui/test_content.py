@@ -9,7 +9,7 @@ import pytest
 from textual.widgets import Markdown, Static
 from textual.widgets._markdown import MarkdownFence, MarkdownH1, MarkdownH2
 
-from contextree.engine.workspace import Workspace
+from contextree.engine.workspace.layout import Workspace
 from contextree.progress import EventStore
 from contextree.tui.app import CtreeApp
 from contextree.tui.widgets.node_detail import NodeDetail

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from contextree.engine.workspace import Workspace
+from contextree.engine.workspace.layout import Workspace
 from contextree.progress import EventStore
 from contextree.tui.app import CtreeApp
 from contextree.tui.widgets.confirm import ConfirmDialog

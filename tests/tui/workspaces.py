@@ -12,10 +12,15 @@ from pathlib import Path
 from typing import Any
 
 from contextree.cli.app import run
-from contextree.engine.frames import Frame, FrameStore, compute_frame_id, default_frame_type
-from contextree.engine.scan import scan_workspace
-from contextree.engine.tree import TreeStore
-from contextree.engine.workspace import Workspace, init_workspace
+from contextree.engine.generation.frames import (
+    Frame,
+    FrameStore,
+    compute_frame_id,
+    default_frame_type,
+)
+from contextree.engine.workspace.layout import Workspace, init_workspace
+from contextree.engine.workspace.scan import scan_workspace
+from contextree.engine.workspace.tree import TreeStore
 from contextree.progress import EventStore
 
 DEMO_FILES = {

@@ -11,8 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 from contextree.cli.common import CliContext, pass_cli, run_session
-from contextree.engine.agents import Agent, list_agents, resolve_agent
-from contextree.engine.config import Config, load_config
+from contextree.engine.generation.agents import Agent, list_agents, resolve_agent
+from contextree.engine.workspace.config import Config, load_config
 from contextree.progress import Session
 
 _json = msgspec.json.Encoder()

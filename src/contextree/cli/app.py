@@ -15,9 +15,9 @@ import click
 
 from contextree import __version__
 from contextree.cli.common import CliContext
-from contextree.engine.frames import redact_secrets
+from contextree.engine.generation.frames import redact_secrets
 from contextree.engine.providers.http_errors import scrub_secret
-from contextree.engine.workspace import resolve_workspace
+from contextree.engine.workspace.layout import resolve_workspace
 from contextree.errors import ContextreeError
 
 

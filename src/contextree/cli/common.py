@@ -19,8 +19,8 @@ from typing import Any
 
 import click
 
-from contextree.engine.config import load_config
-from contextree.engine.workspace import Workspace, init_workspace
+from contextree.engine.workspace.config import load_config
+from contextree.engine.workspace.layout import Workspace, init_workspace
 from contextree.errors import ContextreeError
 from contextree.progress import EventStore, ProgressRuntime, Session
 

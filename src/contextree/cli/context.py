@@ -18,12 +18,12 @@ from rich.markup import escape
 
 from contextree.cli.common import CliContext, pass_cli, run_session
 from contextree.cli.live import LiveProgress
-from contextree.engine.agents import resolve_agent
-from contextree.engine.config import load_config
-from contextree.engine.frames import Frame
-from contextree.engine.generate import GenerateOptions, generate_context
-from contextree.engine.orchestrator import GenerationOutcome
-from contextree.engine.read import ContextView, read_context
+from contextree.engine.generation.agents import resolve_agent
+from contextree.engine.generation.frames import Frame
+from contextree.engine.generation.generate import GenerateOptions, generate_context
+from contextree.engine.generation.orchestrator import GenerationOutcome
+from contextree.engine.generation.read import ContextView, read_context
+from contextree.engine.workspace.config import load_config
 from contextree.errors import GenerationError, UsageError
 from contextree.progress import Session
 

@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from contextree.cli.common import CliContext, pass_cli, run_session
-from contextree.engine.workspace import init_workspace
+from contextree.engine.workspace.layout import init_workspace
 from contextree.progress import Session
 
 

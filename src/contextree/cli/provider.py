@@ -18,10 +18,10 @@ from rich.table import Table
 
 from contextree.cli.agent import table_console
 from contextree.cli.common import CliContext, pass_cli, run_session
-from contextree.engine.config import Config, load_config
-from contextree.engine.generate import ProviderCheck, check_provider
+from contextree.engine.generation.generate import ProviderCheck, check_provider
 from contextree.engine.providers.base import STANDARD_KEY_VARIABLES, ProviderConfig
 from contextree.engine.providers.http_errors import redact_url
+from contextree.engine.workspace.config import Config, load_config
 from contextree.progress import Session
 
 _json = msgspec.json.Encoder()

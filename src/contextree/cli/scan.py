@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from contextree.cli.common import CliContext, pass_cli, run_session
-from contextree.engine.scan import ScanResult, scan_workspace
+from contextree.engine.workspace.scan import ScanResult, scan_workspace
 from contextree.progress import EventStore, Session
 
 SKIPPED_SHOWN = 5

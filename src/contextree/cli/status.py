@@ -8,9 +8,9 @@ from typing import Any
 import click
 
 from contextree.cli.common import CliContext, pass_cli, run_session
-from contextree.engine.config import load_config
-from contextree.engine.read import coverage_source
-from contextree.engine.status import WorkspaceStatus, workspace_status
+from contextree.engine.generation.read import coverage_source
+from contextree.engine.workspace.config import load_config
+from contextree.engine.workspace.status import WorkspaceStatus, workspace_status
 from contextree.progress import EventStore, Session
 
 

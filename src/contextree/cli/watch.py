@@ -18,8 +18,13 @@ from typing import Any
 import click
 
 from contextree.cli.common import CliContext, pass_cli, run_session
-from contextree.engine.generate import BatchGenerator
-from contextree.engine.watch import DEFAULT_DEBOUNCE_MS, WatchBatch, WatchStop, watch_workspace
+from contextree.engine.generation.generate import BatchGenerator
+from contextree.engine.workspace.watch import (
+    DEFAULT_DEBOUNCE_MS,
+    WatchBatch,
+    WatchStop,
+    watch_workspace,
+)
 from contextree.progress import EventStore, Session
 
 BatchHandler = Callable[[WatchBatch], None]

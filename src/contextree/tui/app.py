@@ -30,7 +30,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, DataTable, Footer
 
-from contextree.engine.workspace import Workspace
+from contextree.engine.workspace.layout import Workspace
 from contextree.errors import UsageError
 from contextree.progress import EventStore
 from contextree.progress.follow import DEFAULT_POLL_INTERVAL_S

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import click
 
 from contextree.cli.inprocess import CommandResult, ParsedCommand, parse_command, run_captured
-from contextree.engine.workspace import Workspace
+from contextree.engine.workspace.layout import Workspace
 from contextree.errors import UsageError
 from contextree.progress import Session
 

@@ -18,8 +18,8 @@ from pathlib import Path
 import click
 
 from contextree.cli.app import cli
-from contextree.engine.config import Config, load_config
-from contextree.engine.workspace import CTREE_DIR, Workspace
+from contextree.engine.workspace.config import Config, load_config
+from contextree.engine.workspace.layout import CTREE_DIR, Workspace
 from contextree.errors import ContextreeError
 
 PATH_PARAMS = frozenset({"path", "workspace", "store"})

@@ -12,10 +12,10 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 
-from contextree.engine.frames import FRAMES_DB, Frame, FrameStore
-from contextree.engine.read import ContextView, changed_on_disk
-from contextree.engine.tree import DIRECTORY, NODES_DB, ROOT, NodeRecord, TreeStore
-from contextree.engine.workspace import Workspace
+from contextree.engine.generation.frames import FRAMES_DB, Frame, FrameStore
+from contextree.engine.generation.read import ContextView, changed_on_disk
+from contextree.engine.workspace.layout import Workspace
+from contextree.engine.workspace.tree import DIRECTORY, NODES_DB, ROOT, NodeRecord, TreeStore
 from contextree.progress import EventStore
 from contextree.tui.data import has_database
 

@@ -20,11 +20,11 @@ from typing import Any
 import msgspec
 
 from contextree.cli.sessions import duration_ms
-from contextree.engine.config import load_config
-from contextree.engine.frames import FRAMES_DB
-from contextree.engine.read import coverage_source
-from contextree.engine.tree import NODES_DB, TreeStore
-from contextree.engine.workspace import Workspace
+from contextree.engine.generation.frames import FRAMES_DB
+from contextree.engine.generation.read import coverage_source
+from contextree.engine.workspace.config import load_config
+from contextree.engine.workspace.layout import Workspace
+from contextree.engine.workspace.tree import NODES_DB, TreeStore
 from contextree.errors import ContextreeError
 from contextree.progress import Event, EventStore, SessionRecord
 from contextree.progress.session import ACTIVE

@@ -6,7 +6,7 @@ content is the frame the generation engine stored under that id. Read on a worke
 
 from __future__ import annotations
 
-from contextree.engine.frames import FRAMES_DB, FrameStore
+from contextree.engine.generation.frames import FRAMES_DB, FrameStore
 from contextree.progress.store import EventStore
 from contextree.tui.data import has_database
 

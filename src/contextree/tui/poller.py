@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from contextree.engine.workspace import Workspace
+from contextree.engine.workspace.layout import Workspace
 from contextree.progress import EventStore
 from contextree.tui.data import SnapshotReader, StoreSnapshot
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from tests.fakes.llm_server import FakeLLMServer
 
-from contextree.engine.config import Config, load_config
-from contextree.engine.workspace import Workspace, init_workspace
+from contextree.engine.workspace.config import Config, load_config
+from contextree.engine.workspace.layout import Workspace, init_workspace
 from contextree.progress import EventStore
 
 from .helpers import SAMPLE_TREE, CheckedEmitter, FakeClock, write_tree

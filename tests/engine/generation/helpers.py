@@ -11,12 +11,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from contextree.engine.generation.queue import ProviderHandle
 from contextree.engine.providers.base import (
     GenerationRequest,
     GenerationResponse,
     ProviderConfig,
 )
-from contextree.engine.queue import ProviderHandle
 from contextree.errors import ProviderError
 from contextree.progress.event import EVENT_CATALOG, missing_fields
 

@@ -13,11 +13,11 @@ import asyncio
 import pytest
 from tests.fakes.llm_server import FakeLLMServer, RecordedRequest, error, reply
 
-from contextree.engine.frames import FrameStore
-from contextree.engine.generate import GenerateOptions, generate_context_async
+from contextree.engine.generation.frames import FrameStore
+from contextree.engine.generation.generate import GenerateOptions, generate_context_async
+from contextree.engine.generation.queue import GenerationJob, GenerationQueue
 from contextree.engine.providers.base import GenerationRequest
-from contextree.engine.queue import GenerationJob, GenerationQueue
-from contextree.engine.workspace import Workspace
+from contextree.engine.workspace.layout import Workspace
 from contextree.errors import GenerationError
 from contextree.progress import EventStore
 from contextree.progress.event import EVENT_CATALOG

@@ -8,7 +8,7 @@ import lmdb
 import msgspec
 import pytest
 
-from contextree.engine.frames import (
+from contextree.engine.generation.frames import (
     META_SCHEMA,
     SCHEMA_VERSION,
     Frame,

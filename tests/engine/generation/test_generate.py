@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from tests.fakes.llm_server import FakeLLMServer, RecordedRequest, error, reply
 
-from contextree.engine.frames import FrameStore
-from contextree.engine.generate import GenerateOptions, generate_context_async
-from contextree.engine.orchestrator import GenerationOutcome
-from contextree.engine.tree import ROOT, TreeStore
-from contextree.engine.workspace import Workspace
+from contextree.engine.generation.frames import FrameStore
+from contextree.engine.generation.generate import GenerateOptions, generate_context_async
+from contextree.engine.generation.orchestrator import GenerationOutcome
+from contextree.engine.workspace.layout import Workspace
+from contextree.engine.workspace.tree import ROOT, TreeStore
 from contextree.errors import GenerationError, WorkspaceError
 from contextree.progress import EventStore, ProgressRuntime
 from contextree.progress.state import COMPLETED, replay

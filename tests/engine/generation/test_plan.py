@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from contextree.engine.plan import ancestors, assign_levels, build_change_plan, build_plan
-from contextree.engine.tree import DIRECTORY, FILE, NodeRecord
+from contextree.engine.generation.plan import (
+    ancestors,
+    assign_levels,
+    build_change_plan,
+    build_plan,
+)
+from contextree.engine.workspace.tree import DIRECTORY, FILE, NodeRecord
 
 FILES = ["README.md", "pkg/__init__.py", "pkg/core.py", "pkg/util/a.py", "pkg/util/b.py",
          "docs/guide.md"]

@@ -6,18 +6,18 @@ from pathlib import Path
 
 import pytest
 
-from contextree.engine.agents import Agent, list_agents, render_template, resolve_agent
-from contextree.engine.config import Config, load_config
-from contextree.engine.frames import Frame
-from contextree.engine.prompts import (
+from contextree.engine.generation.agents import Agent, list_agents, render_template, resolve_agent
+from contextree.engine.generation.frames import Frame
+from contextree.engine.generation.prompts import (
     FileChangedError,
     decode_text,
     directory_request,
     file_request,
 )
-from contextree.engine.scan import scan_workspace
-from contextree.engine.tree import NodeRecord, TreeStore
-from contextree.engine.workspace import Workspace
+from contextree.engine.workspace.config import Config, load_config
+from contextree.engine.workspace.layout import Workspace
+from contextree.engine.workspace.scan import scan_workspace
+from contextree.engine.workspace.tree import NodeRecord, TreeStore
 from contextree.errors import ConfigError
 from contextree.progress import EventStore
 

@@ -8,10 +8,15 @@ import itertools
 
 import pytest
 
-from contextree.engine.frames import FrameStore
+from contextree.engine.generation.frames import FrameStore
+from contextree.engine.generation.queue import (
+    GenerationJob,
+    GenerationQueue,
+    JobFailed,
+    RetryPolicy,
+)
+from contextree.engine.generation.queue_support import PrioritySlots, StatsReporter
 from contextree.engine.providers.base import GenerationRequest
-from contextree.engine.queue import GenerationJob, GenerationQueue, JobFailed, RetryPolicy
-from contextree.engine.queue_support import PrioritySlots, StatsReporter
 from contextree.progress import EventStore
 
 from .helpers import (

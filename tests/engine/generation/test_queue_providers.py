@@ -9,16 +9,16 @@ from typing import Any
 import pytest
 from tests.fakes.llm_server import FakeLLMServer, delay, error, garbage, reply
 
-from contextree.engine.frames import FrameStore
-from contextree.engine.generate import open_provider
-from contextree.engine.providers.base import GenerationRequest
-from contextree.engine.queue import (
+from contextree.engine.generation.frames import FrameStore
+from contextree.engine.generation.generate import open_provider
+from contextree.engine.generation.queue import (
     GenerationJob,
     GenerationQueue,
     JobFailed,
     JobResult,
     ProviderHandle,
 )
+from contextree.engine.providers.base import GenerationRequest
 from contextree.progress import EventStore
 
 from .conftest import CANARY_KEY, ConfigureProvider

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import threading
 
-from contextree.engine.generate import BatchGenerator, GenerateOptions, generate_context
-from contextree.engine.scan import scan_workspace
-from contextree.engine.watch import FileChange, WatchBatch, WatchStop, watch_workspace
-from contextree.engine.workspace import Workspace
+from contextree.engine.generation.generate import BatchGenerator, GenerateOptions, generate_context
+from contextree.engine.workspace.layout import Workspace
+from contextree.engine.workspace.scan import scan_workspace
+from contextree.engine.workspace.watch import FileChange, WatchBatch, WatchStop, watch_workspace
 from contextree.progress import EventStore
 
 from .helpers import CheckedEmitter, edit, wait_until

@@ -7,9 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contextree.engine.providers.base import GenerationRequest
-from contextree.engine.providers.local import describe
-from contextree.engine.providers.local_languages import binary_kind, detect_language
-from contextree.engine.providers.local_summary import (
+from contextree.engine.providers.local.languages import binary_kind, detect_language
+from contextree.engine.providers.local.provider import describe
+from contextree.engine.providers.local.summary import (
     first_sentence,
     frame_purpose,
     human_size,

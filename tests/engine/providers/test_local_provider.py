@@ -9,7 +9,7 @@ from contextree.engine.providers.base import (
     ChildSummary,
     GenerationRequest,
 )
-from contextree.engine.providers.local import LocalProvider, describe
+from contextree.engine.providers.local.provider import LocalProvider, describe
 
 
 def file_request(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from contextree.engine.providers.base import GenerationRequest
-from contextree.engine.providers.local import describe
+from contextree.engine.providers.local.provider import describe
 
 PYTHON_MODULE = textwrap.dedent(
     '''\

@@ -11,7 +11,7 @@ from contextree.engine.providers.base import (
     create_provider,
     resolve_api_key,
 )
-from contextree.engine.providers.local import LocalProvider
+from contextree.engine.providers.local.provider import LocalProvider
 from contextree.errors import ConfigError, ProviderError
 
 KEY = "sk-canary-1c2d3e4f5a6b7c8d9e0f"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from contextree.engine.config import Config, load_config
-from contextree.engine.workspace import Workspace
+from contextree.engine.workspace.config import Config, load_config
+from contextree.engine.workspace.layout import Workspace
 from contextree.progress import EventStore
 
 from .helpers import RecordingEmitter

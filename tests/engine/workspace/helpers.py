@@ -11,10 +11,10 @@ from typing import Any
 
 import lmdb
 
-from contextree.engine.config import Config
-from contextree.engine.scan import ScanResult, scan_workspace
-from contextree.engine.tree import FILE, TreeStore
-from contextree.engine.workspace import Workspace
+from contextree.engine.workspace.config import Config
+from contextree.engine.workspace.layout import Workspace
+from contextree.engine.workspace.scan import ScanResult, scan_workspace
+from contextree.engine.workspace.tree import FILE, TreeStore
 
 OLD = time.time() - 3600  # files written by tests are backdated so scans trust their stat
 

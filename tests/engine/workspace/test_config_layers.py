@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from contextree.durations import format_duration, parse_duration
-from contextree.engine.config import load_config, locate_key, user_config_path
 from contextree.engine.providers.base import ProviderConfig
-from contextree.engine.workspace import DEFAULT_CONFIG_TOML, Workspace, init_workspace
+from contextree.engine.workspace.config import load_config, locate_key, user_config_path
+from contextree.engine.workspace.layout import DEFAULT_CONFIG_TOML, Workspace, init_workspace
 from contextree.errors import ConfigError, UsageError
 
 

@@ -12,7 +12,7 @@ import select
 import signal
 from pathlib import Path
 
-from contextree.engine.entries import PARALLEL_HASH_BYTES, hash_file
+from contextree.engine.workspace.entries import PARALLEL_HASH_BYTES, hash_file
 
 
 def test_a_forked_child_hashes_a_large_file_after_the_parent_did(tmp_path: Path) -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from pathspec import GitIgnoreSpec
 
-from contextree.engine import ignore as ignore_module
-from contextree.engine.ignore import IgnoreRules, _alternates_at_top, any_pattern_search
+from contextree.engine.workspace import ignore as ignore_module
+from contextree.engine.workspace.ignore import IgnoreRules, _alternates_at_top, any_pattern_search
 
 from .helpers import write
 

@@ -9,10 +9,11 @@ import msgspec
 import pytest
 from blake3 import blake3
 
-from contextree.engine.config import Config
-from contextree.engine.ignore import IgnoreRules
-from contextree.engine.scan import TreeBuilder
-from contextree.engine.tree import (
+from contextree.engine.workspace.config import Config
+from contextree.engine.workspace.ignore import IgnoreRules
+from contextree.engine.workspace.layout import Workspace
+from contextree.engine.workspace.scan import TreeBuilder
+from contextree.engine.workspace.tree import (
     META_SCHEMA,
     ROOT,
     SCHEMA_VERSION,
@@ -23,7 +24,6 @@ from contextree.engine.tree import (
     directory_node_id,
     file_node_id,
 )
-from contextree.engine.workspace import Workspace
 from contextree.errors import StoreError
 from contextree.progress import EventStore
 

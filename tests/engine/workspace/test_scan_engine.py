@@ -17,12 +17,12 @@ import lmdb
 import pytest
 from blake3 import blake3
 
-from contextree.engine import builder as builder_module
-from contextree.engine import entries as entries_module
-from contextree.engine.config import Config
-from contextree.engine.scan import scan_workspace
-from contextree.engine.tree import ROOT, TreeStore
-from contextree.engine.workspace import Workspace
+from contextree.engine.workspace import builder as builder_module
+from contextree.engine.workspace import entries as entries_module
+from contextree.engine.workspace.config import Config
+from contextree.engine.workspace.layout import Workspace
+from contextree.engine.workspace.scan import scan_workspace
+from contextree.engine.workspace.tree import ROOT, TreeStore
 from contextree.errors import UsageError, WorkspaceError
 from contextree.progress import EventStore
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from contextree.engine.config import Config
-from contextree.engine.status import AgentCoverage, workspace_status
-from contextree.engine.tree import FILE, NodeRecord
-from contextree.engine.workspace import Workspace
+from contextree.engine.workspace.config import Config
+from contextree.engine.workspace.layout import Workspace
+from contextree.engine.workspace.status import AgentCoverage, workspace_status
+from contextree.engine.workspace.tree import FILE, NodeRecord
 from contextree.progress import EventStore, ProgressRuntime
 
 from .helpers import scan, write

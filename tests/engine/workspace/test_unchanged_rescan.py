@@ -9,10 +9,10 @@ from typing import Any
 import msgspec
 import pytest
 
-from contextree.engine import builder as builder_module
-from contextree.engine.config import Config
-from contextree.engine.tree import ROOT, TreeChanges, TreeStore
-from contextree.engine.workspace import Workspace
+from contextree.engine.workspace import builder as builder_module
+from contextree.engine.workspace.config import Config
+from contextree.engine.workspace.layout import Workspace
+from contextree.engine.workspace.tree import ROOT, TreeChanges, TreeStore
 from contextree.progress import EventStore
 
 from .helpers import OLD, fresh_ids, scan, stored_ids, write

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from contextree.engine.config import Config
-from contextree.engine.tree import ROOT, TreeStore
-from contextree.engine.watch import WatchBatch, WatchResult, WatchStop, watch_workspace
-from contextree.engine.workspace import Workspace
+from contextree.engine.workspace.config import Config
+from contextree.engine.workspace.layout import Workspace
+from contextree.engine.workspace.tree import ROOT, TreeStore
+from contextree.engine.workspace.watch import WatchBatch, WatchResult, WatchStop, watch_workspace
 from contextree.progress import EventStore
 
 from .helpers import RecordingEmitter, fresh_ids, scan, stored_ids, write

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from contextree.engine.workspace import init_workspace, resolve_workspace
+from contextree.engine.workspace.layout import init_workspace, resolve_workspace
 from contextree.errors import WorkspaceError
 
 

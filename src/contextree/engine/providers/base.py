@@ -112,7 +112,7 @@ def create_provider(
 ) -> Provider:
     """Build the provider `config` describes, reading its API key from `environ`."""
     if config.type == "local":
-        from contextree.engine.providers.local import LocalProvider
+        from contextree.engine.providers.local.provider import LocalProvider
 
         return LocalProvider(config)
     if config.type not in STANDARD_KEY_VARIABLES:

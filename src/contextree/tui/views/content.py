@@ -28,10 +28,10 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Static, Tree
 
-from contextree.engine.agents import resolve_agent
-from contextree.engine.config import load_config
-from contextree.engine.tree import ROOT
-from contextree.engine.workspace import Workspace
+from contextree.engine.generation.agents import resolve_agent
+from contextree.engine.workspace.config import load_config
+from contextree.engine.workspace.layout import Workspace
+from contextree.engine.workspace.tree import ROOT
 from contextree.errors import ContextreeError
 from contextree.progress import EventStore
 from contextree.tui.content_data import (

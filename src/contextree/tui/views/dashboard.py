@@ -29,7 +29,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 from textual.widgets.data_table import CellDoesNotExist
 
-from contextree.engine.workspace import Workspace
+from contextree.engine.workspace.layout import Workspace
 from contextree.tui.data import SessionRow, StoreSnapshot
 from contextree.tui.format import (
     SESSION_STYLES,

@@ -13,7 +13,7 @@ from rich.text import Text
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from contextree.engine.tree import DIRECTORY, ROOT
+from contextree.engine.workspace.tree import DIRECTORY, ROOT
 from contextree.tui.content_data import WorkspaceTree
 
 

@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Markdown, Static
 
-from contextree.engine.frames import Frame
+from contextree.engine.generation.frames import Frame
 from contextree.tui.content_data import NodeFrames, frame_diff
 from contextree.tui.format import format_bytes, format_start
 

@@ -24,7 +24,7 @@ from contextree.durations import parse_duration
 from contextree.engine.providers.base import BUILTIN_PROVIDERS as BUILTIN_PROVIDER_CONFIGS
 from contextree.engine.providers.base import PROVIDER_TYPES, ProviderConfig
 from contextree.engine.providers.http_errors import redact_url
-from contextree.engine.workspace import Workspace
+from contextree.engine.workspace.layout import Workspace
 from contextree.errors import ConfigError, UsageError
 
 HOME_ENV = "CTREE_HOME"

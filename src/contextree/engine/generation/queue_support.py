@@ -17,7 +17,7 @@ import itertools
 import time
 from collections.abc import Callable
 
-from contextree.engine.frames import Frame, FrameStore
+from contextree.engine.generation.frames import Frame, FrameStore
 from contextree.engine.providers.base import ProviderConfig
 
 STATS_MIN_INTERVAL_S = 0.1

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import msgspec
 from blake3 import blake3
 
-from contextree.engine.tree import EngineStore, as_engine_store
+from contextree.engine.workspace.tree import EngineStore, as_engine_store
 from contextree.errors import StoreError
 from contextree.progress.event import scrub_secrets
 

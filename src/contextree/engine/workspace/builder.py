@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
 
-from contextree.engine.entries import (
+from contextree.engine.workspace.entries import (
     error_reason,
     hash_file,
     list_directory,
@@ -28,14 +28,14 @@ from contextree.engine.entries import (
     printable,
     valid_name,
 )
-from contextree.engine.ignore import (
+from contextree.engine.workspace.ignore import (
     BUILTIN_IGNORED_NAMES,
     GITIGNORE,
     IgnoreMatcher,
     IgnoreRules,
     read_gitignore,
 )
-from contextree.engine.tree import (
+from contextree.engine.workspace.tree import (
     DIRECTORY,
     FILE,
     ROOT,

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pathspec import GitIgnoreSpec
 
-from contextree.engine.workspace import Workspace
+from contextree.engine.workspace.layout import Workspace
 
 BUILTIN_IGNORED_NAMES = frozenset({".git", ".ctree", "node_modules", "__pycache__", ".venv"})
 GITIGNORE = ".gitignore"

@@ -13,11 +13,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-from contextree.engine.config import Config, load_config
-from contextree.engine.ignore import IgnoreRules
-from contextree.engine.scan import TreeBuilder
-from contextree.engine.tree import FILE, ROOT, NodeRecord, TreeStore
-from contextree.engine.workspace import Workspace
+from contextree.engine.workspace.config import Config, load_config
+from contextree.engine.workspace.ignore import IgnoreRules
+from contextree.engine.workspace.layout import Workspace
+from contextree.engine.workspace.scan import TreeBuilder
+from contextree.engine.workspace.tree import FILE, ROOT, NodeRecord, TreeStore
 
 STALE_PATHS_REPORTED = 20
 

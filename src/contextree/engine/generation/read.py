@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from contextree.engine.agents import Agent, list_agents
-from contextree.engine.config import Config
-from contextree.engine.frames import Frame, FrameStore
-from contextree.engine.status import AgentCoverage
-from contextree.engine.tree import FILE, ROOT, NodeRecord, TreeStore
-from contextree.engine.workspace import Workspace, require_utf8
+from contextree.engine.generation.agents import Agent, list_agents
+from contextree.engine.generation.frames import Frame, FrameStore
+from contextree.engine.workspace.config import Config
+from contextree.engine.workspace.layout import Workspace, require_utf8
+from contextree.engine.workspace.status import AgentCoverage
+from contextree.engine.workspace.tree import FILE, ROOT, NodeRecord, TreeStore
 from contextree.errors import UsageError, WorkspaceError
 
 

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 
-from contextree.engine.providers.local_summary import (
+from contextree.engine.providers.local.summary import (
     Summary,
     capped,
     code,

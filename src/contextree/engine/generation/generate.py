@@ -20,11 +20,17 @@ from typing import Any
 
 from blake3 import blake3
 
-from contextree.engine.agents import Agent, resolve_agent
-from contextree.engine.config import Config, load_config
-from contextree.engine.frames import FrameStore
-from contextree.engine.orchestrator import GenerationOutcome, Orchestrator
-from contextree.engine.plan import Plan, build_change_plan, build_plan
+from contextree.engine.generation.agents import Agent, resolve_agent
+from contextree.engine.generation.frames import FrameStore
+from contextree.engine.generation.orchestrator import GenerationOutcome, Orchestrator
+from contextree.engine.generation.plan import Plan, build_change_plan, build_plan
+from contextree.engine.generation.queue import (
+    Clock,
+    GenerationJob,
+    GenerationQueue,
+    ProviderHandle,
+    RetryPolicy,
+)
 from contextree.engine.providers.base import (
     PLACEHOLDER_API_KEY,
     STANDARD_KEY_VARIABLES,
@@ -32,17 +38,11 @@ from contextree.engine.providers.base import (
     create_provider,
     resolve_api_key,
 )
-from contextree.engine.queue import (
-    Clock,
-    GenerationJob,
-    GenerationQueue,
-    ProviderHandle,
-    RetryPolicy,
-)
-from contextree.engine.scan import Emitter, scan_workspace
-from contextree.engine.tree import NodeRecord, TreeStore
-from contextree.engine.watch import WatchBatch
-from contextree.engine.workspace import Workspace
+from contextree.engine.workspace.config import Config, load_config
+from contextree.engine.workspace.layout import Workspace
+from contextree.engine.workspace.scan import Emitter, scan_workspace
+from contextree.engine.workspace.tree import NodeRecord, TreeStore
+from contextree.engine.workspace.watch import WatchBatch
 from contextree.errors import UsageError, WorkspaceError
 from contextree.progress.event import register_secret
 

@@ -16,11 +16,11 @@ from pathlib import Path
 
 from blake3 import blake3
 
-from contextree.engine.agents import Agent, render_template
-from contextree.engine.frames import Frame
+from contextree.engine.generation.agents import Agent, render_template
+from contextree.engine.generation.frames import Frame
 from contextree.engine.providers.base import ChildSummary, GenerationRequest
-from contextree.engine.providers.local_languages import BINARY_KINDS, extension_of
-from contextree.engine.tree import DIRECTORY, NodeRecord
+from contextree.engine.providers.local.languages import BINARY_KINDS, extension_of
+from contextree.engine.workspace.tree import DIRECTORY, NodeRecord
 from contextree.errors import GenerationError
 
 BINARY_SNIFF_BYTES = 8192

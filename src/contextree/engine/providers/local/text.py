@@ -1,6 +1,6 @@
 """Summarizing a text file that is not Python: code by definition patterns, data by keys.
 
-Code gets its top-level definitions from the family's patterns in `local_languages` and its
+Code gets its top-level definitions from the family's patterns in `languages` and its
 purpose from the leading comment block (license headers skipped); markdown gets its headings
 outline; JSON, TOML, YAML and INI get their top-level keys; anything else its first line.
 """
@@ -12,8 +12,8 @@ import re
 import tomllib
 from typing import Any
 
-from contextree.engine.providers.local_languages import DEFINITION_PATTERNS, Language
-from contextree.engine.providers.local_summary import (
+from contextree.engine.providers.local.languages import DEFINITION_PATTERNS, Language
+from contextree.engine.providers.local.summary import (
     Summary,
     capped,
     code,

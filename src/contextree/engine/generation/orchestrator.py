@@ -18,14 +18,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from contextree.engine.agents import Agent
-from contextree.engine.frames import FrameStore
-from contextree.engine.plan import MISSING_PATHS_REPORTED, Plan, ancestors
-from contextree.engine.prompts import directory_request, file_request
+from contextree.engine.generation.agents import Agent
+from contextree.engine.generation.frames import FrameStore
+from contextree.engine.generation.plan import MISSING_PATHS_REPORTED, Plan, ancestors
+from contextree.engine.generation.prompts import directory_request, file_request
+from contextree.engine.generation.queue import (
+    GenerationJob,
+    GenerationQueue,
+    JobFailed,
+    ProviderHandle,
+)
 from contextree.engine.providers.base import GenerationRequest
-from contextree.engine.queue import GenerationJob, GenerationQueue, JobFailed, ProviderHandle
-from contextree.engine.scan import Emitter
-from contextree.engine.tree import DIRECTORY, NodeRecord
+from contextree.engine.workspace.scan import Emitter
+from contextree.engine.workspace.tree import DIRECTORY, NodeRecord
 from contextree.errors import GenerationError
 
 FAILURES_KEPT = 50

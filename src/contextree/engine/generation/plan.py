@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from contextree.engine.tree import DIRECTORY, ROOT, NodeRecord, is_within, parent_path
+from contextree.engine.workspace.tree import DIRECTORY, ROOT, NodeRecord, is_within, parent_path
 
 MISSING_PATHS_REPORTED = 50
 

@@ -13,11 +13,12 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-from contextree.engine.builder import ScanCounts, Skipped, TreeBuilder
-from contextree.engine.config import Config, load_config
-from contextree.engine.entries import valid_name
-from contextree.engine.ignore import IgnoreRules
-from contextree.engine.tree import (
+from contextree.engine.workspace.builder import ScanCounts, Skipped, TreeBuilder
+from contextree.engine.workspace.config import Config, load_config
+from contextree.engine.workspace.entries import valid_name
+from contextree.engine.workspace.ignore import IgnoreRules
+from contextree.engine.workspace.layout import Workspace
+from contextree.engine.workspace.tree import (
     META_LAST_SCAN,
     META_SUMMARY,
     ROOT,
@@ -26,7 +27,6 @@ from contextree.engine.tree import (
     diff_records,
     tree_summary,
 )
-from contextree.engine.workspace import Workspace
 from contextree.errors import UsageError
 from contextree.progress.event import now_ts
 

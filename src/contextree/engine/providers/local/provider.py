@@ -17,15 +17,15 @@ from contextree.engine.providers.base import (
     GenerationResponse,
     ProviderConfig,
 )
-from contextree.engine.providers.local_languages import (
+from contextree.engine.providers.local.languages import (
     BINARY_KINDS,
     PLAIN_TEXT,
     binary_kind,
     detect_language,
     extension_of,
 )
-from contextree.engine.providers.local_python import summarize_python
-from contextree.engine.providers.local_summary import (
+from contextree.engine.providers.local.python import summarize_python
+from contextree.engine.providers.local.summary import (
     Summary,
     capped,
     code,
@@ -35,7 +35,7 @@ from contextree.engine.providers.local_summary import (
     plural,
     render_summary,
 )
-from contextree.engine.providers.local_text import summarize_text
+from contextree.engine.providers.local.text import summarize_text
 
 MAX_CHILDREN_LISTED = 100
 NO_CONTEXT = "*(no context yet)*"

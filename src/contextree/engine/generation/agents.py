@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from contextree.engine.config import DEFAULT_AGENT_PROMPTS, AgentConfig, Config
-from contextree.engine.frames import default_frame_type
+from contextree.engine.generation.frames import default_frame_type
+from contextree.engine.workspace.config import DEFAULT_AGENT_PROMPTS, AgentConfig, Config
 
 BUILTIN_AGENTS = ("docs",)
 _PLACEHOLDER = re.compile(r"\{(path|node_type|file_size)\}")

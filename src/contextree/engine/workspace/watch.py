@@ -20,15 +20,16 @@ from typing import Any
 
 import watchfiles
 
-from contextree.engine.config import Config, load_config
-from contextree.engine.ignore import GITIGNORE, IgnoreRules
-from contextree.engine.scan import (
+from contextree.engine.workspace.config import Config, load_config
+from contextree.engine.workspace.ignore import GITIGNORE, IgnoreRules
+from contextree.engine.workspace.layout import Workspace
+from contextree.engine.workspace.scan import (
     Emitter,
     TreeBuilder,
     scan_workspace,
     valid_name,
 )
-from contextree.engine.tree import (
+from contextree.engine.workspace.tree import (
     DIRECTORY,
     FILE,
     META_SUMMARY,
@@ -39,7 +40,6 @@ from contextree.engine.tree import (
     parent_path,
     tree_summary,
 )
-from contextree.engine.workspace import Workspace
 from contextree.errors import WorkspaceError
 from contextree.progress.event import now_ts
 
