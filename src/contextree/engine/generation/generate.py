@@ -20,6 +20,7 @@ from typing import Any
 
 from blake3 import blake3
 
+from contextree.engine.emitter import Emitter
 from contextree.engine.generation.agents import Agent, resolve_agent
 from contextree.engine.generation.frames import FrameStore
 from contextree.engine.generation.orchestrator import GenerationOutcome, Orchestrator
@@ -40,7 +41,7 @@ from contextree.engine.providers.base import (
 )
 from contextree.engine.workspace.config import Config, load_config
 from contextree.engine.workspace.layout import Workspace
-from contextree.engine.workspace.scan import Emitter, scan_workspace
+from contextree.engine.workspace.scan import scan_workspace
 from contextree.engine.workspace.tree import NodeRecord, TreeStore
 from contextree.engine.workspace.watch import WatchBatch
 from contextree.errors import UsageError, WorkspaceError

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from contextree.engine.emitter import Emitter
 from contextree.engine.generation.agents import Agent
 from contextree.engine.generation.frames import FrameStore
 from contextree.engine.generation.plan import MISSING_PATHS_REPORTED, Plan, ancestors
@@ -29,7 +30,6 @@ from contextree.engine.generation.queue import (
     ProviderHandle,
 )
 from contextree.engine.providers.base import GenerationRequest
-from contextree.engine.workspace.scan import Emitter
 from contextree.engine.workspace.tree import DIRECTORY, NodeRecord
 from contextree.errors import GenerationError
 

@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from contextree.engine.emitter import Emitter
 from contextree.engine.generation.frames import Frame, FrameStore, compute_frame_id, redact_secrets
 from contextree.engine.generation.queue_support import (
     FrameCommitter,
@@ -33,7 +34,6 @@ from contextree.engine.generation.queue_support import (
 )
 from contextree.engine.providers.base import GenerationRequest, Provider, ProviderConfig
 from contextree.engine.providers.http_errors import timeout_error
-from contextree.engine.workspace.scan import Emitter
 from contextree.errors import ContextreeError, ProviderError
 from contextree.progress.event import now_ts
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
+from contextree.engine.emitter import Emitter
 from contextree.engine.workspace.builder import ScanCounts, Skipped, TreeBuilder
 from contextree.engine.workspace.config import Config, load_config
 from contextree.engine.workspace.entries import valid_name
@@ -31,7 +31,6 @@ from contextree.errors import UsageError
 from contextree.progress.event import now_ts
 
 __all__ = [
-    "Emitter",
     "ScanCounts",
     "ScanResult",
     "Skipped",
@@ -42,12 +41,6 @@ __all__ = [
 ]
 
 SKIPPED_REPORTED = 20
-
-
-class Emitter(Protocol):
-    """Where events go: a progress `Session` or anything with the same `emit`."""
-
-    def emit(self, event_type: str, data: Mapping[str, Any] | None = None, /) -> None: ...
 
 
 @dataclass

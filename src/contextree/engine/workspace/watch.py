@@ -20,11 +20,11 @@ from typing import Any
 
 import watchfiles
 
+from contextree.engine.emitter import Emitter
 from contextree.engine.workspace.config import Config, load_config
 from contextree.engine.workspace.ignore import GITIGNORE, IgnoreRules
 from contextree.engine.workspace.layout import Workspace
 from contextree.engine.workspace.scan import (
-    Emitter,
     TreeBuilder,
     scan_workspace,
     valid_name,
