@@ -6,9 +6,9 @@ runtime into a fresh store (per SPEC §4: plan, levels deepest first, and per no
 `provider_response_received`, `node_generation_completed`, with ~3 % of nodes retried after a
 429, ~0.5 % failing, and coalesced `queue_stats`; nodes interleaved four at a time as the queue
 runs them). Then, timed separately, several times each (median reported):
-  - read + replay: `state.replay(store.read_events(sid))`, the figure with the target;
+  - read + replay: `reducer.replay(store.read_events(sid))`, the figure with the target;
   - read only: `store.read_events(sid)` (LMDB cursor scan + msgspec decode into `Event`);
-  - reducer only: `state.replay(events)` over the already-decoded events.
+  - reducer only: `reducer.replay(events)` over the already-decoded events.
 Baselines in the same run: the bare LMDB cursor scan (`read_raw_events`, no decoding), stdlib
 `json.loads` of every stored value (the codec without msgspec), and a minimal fold (count events
 by type) over the decoded events — the floor of any Python reducer.
@@ -28,7 +28,7 @@ from typing import Any
 from common import Baseline, Report, Target, median, parse_args, print_profile, temp_dir
 from contextree.progress import ProgressRuntime
 from contextree.progress.event import Event
-from contextree.progress.state import replay
+from contextree.progress.reducer import replay
 
 AGENT, PROVIDER, MODEL, FRAME_TYPE = "docs", "local", "local-summarizer", "context-docs"
 LEVELS = 8

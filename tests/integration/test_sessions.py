@@ -13,7 +13,7 @@ from contextree.errors import IngestError, SessionNotFoundError, SessionStateErr
 from contextree.progress import ProgressRuntime
 from contextree.progress.event import format_ts
 from contextree.progress.follow import Follower, follow
-from contextree.progress.state import replay
+from contextree.progress.reducer import apply_events, replay
 from contextree.progress.store import encode_record
 
 
@@ -125,11 +125,11 @@ def test_replay_rebuilds_the_final_state_of_a_completed_session(runtime: Progres
             session.emit("node_generation_started", {"path": path, "level_index": 0})
             session.emit("provider_request_sent", {"path": path, "attempt": 1})
             runtime.flush()
-            live.apply_all(follower.poll())
+            apply_events(live, follower.poll())
             session.emit("provider_response_received", {"path": path, "duration_ms": 3})
             session.emit("node_generation_completed", {"path": path, "frame_id": "f"})
         session.emit("level_completed", {"plan_id": "p", "level_index": 0, "completed_count": 2})
-    live.apply_all(follower.poll())
+    apply_events(live, follower.poll())
     stored = replay(runtime.store.read_events(session.session_id),
                     runtime.store.get_session(session.session_id))
     assert stored.to_json() == live.to_json()

@@ -35,8 +35,8 @@ from contextree.progress.event import (
     session_prefix,
     split_event_key,
 )
+from contextree.progress.reducer import replay
 from contextree.progress.session import SessionRecord, effective_status
-from contextree.progress.state import replay
 from contextree.progress.store import decode_record
 from contextree.tui.data import counts_from_tail
 from tests.reliability.figures import report_figures

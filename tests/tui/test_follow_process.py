@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from contextree.progress import EventStore
-from contextree.progress.state import replay
+from contextree.progress.reducer import replay
 from tests.tui.conftest import AppFactory, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]

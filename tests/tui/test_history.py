@@ -7,7 +7,7 @@ from typing import Any
 from textual.widgets import DataTable
 
 from contextree.progress import EventStore
-from contextree.progress.state import replay
+from contextree.progress.reducer import replay
 from contextree.tui.feeds import ReplayFeed
 from contextree.tui.widgets.confirm import ConfirmDialog
 from tests.tui.conftest import AppFactory, wait_until

@@ -9,7 +9,7 @@ import pytest
 
 from contextree.cli.app import run
 from contextree.progress import EventStore
-from contextree.progress.state import replay
+from contextree.progress.reducer import replay
 from contextree.tui.feeds import ReplayFeed
 from tests.tui.conftest import AppFactory, wait_until
 from tests.tui.synthetic import T0, fixed_ulid, generation_events, tree_plan, write_session

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from contextree.progress.event import Event
+from contextree.progress.reducer import apply_event, replay
 from contextree.progress.state import (
     COMPLETED,
     FAILED,
@@ -14,7 +15,6 @@ from contextree.progress.state import (
     SKIPPED,
     WAITING,
     SessionState,
-    replay,
 )
 
 SID = "01JD0000000000000000000000"
@@ -33,7 +33,7 @@ class Feed:
         event = Event(ts=f"2026-11-24T10:00:{self.seq % 60:02d}.000Z", session=SID, seq=self.seq,
                       type=event_type, data=data)
         self.events.append(event)
-        self.state.apply(event)
+        apply_event(self.state, event)
         return self.state
 
 

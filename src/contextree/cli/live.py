@@ -22,6 +22,7 @@ from rich.text import Text
 from contextree.progress import EventStore
 from contextree.progress.event import parse_ts
 from contextree.progress.follow import Follower
+from contextree.progress.reducer import apply_events
 from contextree.progress.state import FAILED, RETRYING, SENDING, WAITING, SessionState
 
 POLL_INTERVAL_S = 0.1
@@ -68,7 +69,7 @@ class LiveProgress:
     def _follow(self) -> None:
         assert self._live is not None
         while not self._stop.wait(POLL_INTERVAL_S):
-            self.state.apply_all(self._follower.poll())
+            apply_events(self.state, self._follower.poll())
             self._live.update(self.render(), refresh=True)
 
     # -- rendering ------------------------------------------------------------------------

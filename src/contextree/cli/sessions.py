@@ -23,8 +23,9 @@ from contextree.errors import UsageError
 from contextree.progress import EventStore, Session, SessionRecord
 from contextree.progress.event import parse_ts, split_event_key
 from contextree.progress.follow import Follower
+from contextree.progress.reducer import replay
 from contextree.progress.session import ACTIVE, INTERRUPTED, effective_status
-from contextree.progress.state import SessionState, replay
+from contextree.progress.state import SessionState
 
 _json = msgspec.json.Encoder()
 STATUS_STYLES = {"active": "cyan", "completed": "green", "failed": "red", "interrupted": "yellow"}

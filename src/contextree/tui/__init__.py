@@ -2,5 +2,5 @@
 
 The TUI reads only from the store: worker threads (`feeds`, `poller`) read LMDB and hand
 batches to the UI through bounded buffers, and the UI folds events through the same reducer
-as replay and the CLI (`contextree.progress.state`), painting at a frame rate, not per event.
+as replay and the CLI (`contextree.progress.reducer`), painting at a frame rate, not per event.
 """

@@ -27,8 +27,8 @@ from contextree.engine.workspace.layout import Workspace
 from contextree.engine.workspace.tree import NODES_DB, TreeStore
 from contextree.errors import ContextreeError
 from contextree.progress import Event, EventStore, SessionRecord
+from contextree.progress.reducer import replay
 from contextree.progress.session import ACTIVE
-from contextree.progress.state import replay
 
 TAIL_EVENTS = 8
 REPLAY_FOR_COUNTS_LIMIT = 20_000

@@ -27,8 +27,9 @@ from dataclasses import dataclass, field
 from contextree.errors import ContextreeError, SessionNotFoundError
 from contextree.progress import Event, EventStore, SessionRecord
 from contextree.progress.follow import DEFAULT_POLL_INTERVAL_S, Follower
+from contextree.progress.reducer import replay
 from contextree.progress.session import ACTIVE, effective_status
-from contextree.progress.state import SessionState, replay
+from contextree.progress.state import SessionState
 from contextree.tui.format import ts_epoch
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,8 @@ from contextree.engine.workspace.layout import Workspace
 from contextree.engine.workspace.tree import ROOT, TreeStore
 from contextree.errors import GenerationError, WorkspaceError
 from contextree.progress import EventStore, ProgressRuntime
-from contextree.progress.state import COMPLETED, replay
+from contextree.progress.reducer import replay
+from contextree.progress.state import COMPLETED
 
 from .conftest import ConfigureProvider
 from .helpers import CheckedEmitter, FakeClock, edit

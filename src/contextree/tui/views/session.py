@@ -33,6 +33,7 @@ from textual.widgets import Static
 
 from contextree.progress import Event, EventStore
 from contextree.progress.follow import DEFAULT_POLL_INTERVAL_S
+from contextree.progress.reducer import apply_event, apply_record
 from contextree.progress.session import ACTIVE
 from contextree.progress.state import SessionState
 from contextree.tui.feeds import Feed, FeedBatch, LiveFeed, ReplayFeed
@@ -230,14 +231,14 @@ class SessionView(Vertical):
             self._paint_next(batch.live)
             return
         for event in batch.events:
-            self.state.apply(event)
+            apply_event(self.state, event)
         self._finish_batch(batch, batch.events[-FRESHNESS_WINDOW:] if batch.live else [])
         self._keep_collections_short(loaded=batch.state is not None)
 
     def _finish_batch(self, batch: FeedBatch, painted: list[Event]) -> None:
         assert self.state is not None
         if batch.record is not None:
-            self.state.apply_record(batch.record)
+            apply_record(self.state, batch.record)
         if batch.finished and not self.finished:
             self.finished = True
         if bool(self.state.levels) != self._has_levels:
@@ -265,7 +266,7 @@ class SessionView(Vertical):
         if not self._backlog or self.state is None:
             return
         event = self._backlog.popleft()
-        self.state.apply(event)
+        apply_event(self.state, event)
         self._repaint()
         self.call_after_refresh(self._painted, [ts_epoch(event.ts) or 0.0] if live else [])
         if self._backlog:
