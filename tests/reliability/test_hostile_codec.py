@@ -35,10 +35,9 @@ from contextree.progress.event import (
     session_prefix,
     split_event_key,
 )
-from contextree.progress.reducer import replay
+from contextree.progress.reducer import counts_from_tail, replay
 from contextree.progress.session import SessionRecord, effective_status
 from contextree.progress.store import decode_record
-from contextree.tui.data import counts_from_tail
 from tests.reliability.figures import report_figures
 
 EXAMPLES = 2000 if os.environ.get("CTREE_LONG") == "1" else 200

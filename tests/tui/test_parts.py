@@ -9,8 +9,17 @@ from pathlib import Path
 import pytest
 
 from contextree.progress import Event, EventStore
-from contextree.progress.state import COMPLETED, FAILED, RETRYING, WAITING, NodeState, RetryInfo
-from contextree.tui.data import NodeCounts, SnapshotReader, counts_from_tail
+from contextree.progress.reducer import counts_from_tail
+from contextree.progress.state import (
+    COMPLETED,
+    FAILED,
+    RETRYING,
+    WAITING,
+    NodeCounts,
+    NodeState,
+    RetryInfo,
+)
+from contextree.tui.data import SnapshotReader
 from contextree.tui.feeds import Feed
 from contextree.tui.format import node_summary, ts_epoch
 from contextree.tui.freshness import FreshnessMeter, percentile

@@ -26,6 +26,7 @@ from contextree.progress.state import (
     SKIPPED,
     WAITING,
     LevelState,
+    NodeCounts,
     NodeState,
     RetryInfo,
     ScanMetrics,
@@ -69,6 +70,22 @@ def replay(events: Iterable[Event], record: SessionRecord | None = None) -> Sess
     if record is not None:
         apply_record(state, record)
     return state
+
+
+def counts_from_tail(events: list[Event]) -> NodeCounts | None:
+    """Node counts from the summary events at a session's end, or None if there are none
+    (a cursor read of a session's last few events, instead of a replay of all of them)."""
+    for event in reversed(events):
+        data = event.data
+        if event.type in ("generation_completed", "generation_failed"):
+            return NodeCounts(_count(data.get("total_generated")), _count(data.get("total_failed")))
+        if event.type == "scan_completed":
+            return NodeCounts(_count(data.get("node_count")), _count(data.get("skipped_count")))
+    return None
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 # -- event handlers ---------------------------------------------------------------------

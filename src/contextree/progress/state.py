@@ -128,6 +128,14 @@ class ProviderTiming:
         return self.total_latency_ms / self.responses if self.responses else None
 
 
+@dataclass(frozen=True)
+class NodeCounts:
+    """A session's node totals as its summary events state them (None where not stated)."""
+
+    done: int | None = None
+    failed: int | None = None
+
+
 @dataclass
 class SessionState:
     """The state of one session, built by applying its events in order."""

@@ -26,9 +26,10 @@ from contextree.engine.workspace.config import load_config
 from contextree.engine.workspace.layout import Workspace
 from contextree.engine.workspace.tree import NODES_DB, TreeStore
 from contextree.errors import ContextreeError
-from contextree.progress import Event, EventStore, SessionRecord
-from contextree.progress.reducer import replay
+from contextree.progress import EventStore, SessionRecord
+from contextree.progress.reducer import counts_from_tail, replay
 from contextree.progress.session import ACTIVE
+from contextree.progress.state import NodeCounts
 
 TAIL_EVENTS = 8
 REPLAY_FOR_COUNTS_LIMIT = 20_000
@@ -38,12 +39,6 @@ shown once it ends."""
 COVERAGE_REFRESH_S = 2.0
 TREE_META_DB = "meta"
 TREE_SUMMARY_KEY = b"tree.summary"
-
-
-@dataclass(frozen=True)
-class NodeCounts:
-    done: int | None = None
-    failed: int | None = None
 
 
 @dataclass(frozen=True)
@@ -167,17 +162,6 @@ def read_coverage(store: EventStore, workspace: Workspace | None) -> dict[str, t
         return {agent: (0, len(records)) for agent in config.agents}
     found = coverage_source(store, config)(records)
     return {agent: (value.covered, value.total) for agent, value in found.items()}
-
-
-def counts_from_tail(events: list[Event]) -> NodeCounts | None:
-    """Node counts from the summary events at a session's end, or None if there are none."""
-    for event in reversed(events):
-        data = event.data
-        if event.type in ("generation_completed", "generation_failed"):
-            return NodeCounts(_int(data.get("total_generated")), _int(data.get("total_failed")))
-        if event.type == "scan_completed":
-            return NodeCounts(_int(data.get("node_count")), _int(data.get("skipped_count")))
-    return None
 
 
 def _int(value: Any) -> int | None:
