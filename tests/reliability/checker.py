@@ -22,7 +22,6 @@ import msgspec
 from contextree.engine.generation.frames import Frame, LogEntry, compute_frame_id
 from contextree.engine.workspace.tree import (
     FILE,
-    META_SUMMARY,
     ROOT,
     NodeRecord,
     directory_node_id,
@@ -31,6 +30,7 @@ from contextree.engine.workspace.tree import (
 )
 from contextree.progress import EventStore
 from contextree.progress.event import decode_event_or_none, session_prefix, split_event_key
+from contextree.progress.schema import TREE_SUMMARY
 from contextree.progress.session import SessionMeta
 
 
@@ -194,7 +194,7 @@ def _check_tree(tables: dict[str, dict[bytes, bytes]], report: EngineReport) -> 
     if nodes and root is None:
         problems.append("nodes are stored but no root")
     meta = tables.get("meta", {})
-    summary = _decode_json(meta.get(META_SUMMARY))
+    summary = _decode_json(meta.get(TREE_SUMMARY))
     if nodes and not (isinstance(summary, dict) and summary.get("root_id") == report.root_id
                       and summary.get("node_count") == len(nodes)):
         problems.append(f"tree.summary {summary} does not describe the stored tree "

@@ -17,7 +17,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import lmdb
 import msgspec
 
 from contextree.errors import IngestError
@@ -30,7 +29,7 @@ from contextree.progress.event import (
     format_ts,
 )
 from contextree.progress.session import FAILED, SessionMeta, SessionRecord
-from contextree.progress.store import EventStore, encode_meta, encode_record
+from contextree.progress.store import EventStore, Transaction, encode_meta, encode_record
 
 log = logging.getLogger(__name__)
 
@@ -205,7 +204,7 @@ class Ingestor(threading.Thread):
             metas.append((sid.encode("ascii"), encode_meta(meta)))
         records = [(sid.encode("ascii"), encode_record(r)) for sid, r in batch.records.items()]
 
-        def write(txn: lmdb.Transaction) -> None:
+        def write(txn: Transaction) -> None:
             if records:
                 txn.cursor(db=store.sessions_db).putmulti(records)
             if batch.events:
@@ -245,7 +244,7 @@ class Ingestor(threading.Thread):
         meta = SessionMeta(next_seq=seq + 1, status=FAILED, last_ts=ended_at,
                            event_count=seq)
 
-        def write(txn: lmdb.Transaction) -> None:
+        def write(txn: Transaction) -> None:
             txn.put(event_key(sid, seq), value, db=self.store.events_db)
             txn.put(sid.encode("ascii"), encode_record(record), db=self.store.sessions_db)
             txn.put(sid.encode("ascii"), encode_meta(meta), db=self.store.meta_db)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import TypeAlias, TypeVar, cast
 
 import lmdb
 import msgspec
@@ -34,6 +34,7 @@ from contextree.progress.event import (
     parse_ts,
     session_prefix,
 )
+from contextree.progress.schema import OBS_EVENTS, OBS_SESSION_META, OBS_SESSIONS
 from contextree.progress.session import (
     ACTIVE,
     ENDED_STATUSES,
@@ -44,7 +45,10 @@ from contextree.progress.session import (
 
 log = logging.getLogger(__name__)
 
-SESSIONS_DB, EVENTS_DB, META_DB = b"obs_sessions", b"obs_events", b"obs_session_meta"
+DatabaseHandle: TypeAlias = lmdb._Database
+"""An opened sub-database: passed as `db=` to a transaction."""
+Transaction: TypeAlias = "lmdb.Transaction[bytes]"
+"""A read or write transaction whose values are `bytes`."""
 DEFAULT_MAP_SIZE = 256 << 20
 MAX_DBS = 32
 T = TypeVar("T")
@@ -122,12 +126,12 @@ class EventStore:
         self.path = path
         self._references = 1
         self._gate = _TxnGate()
-        self.commit_hook: Callable[[lmdb.Transaction], None] | None = None
-        self._dbs: dict[bytes, Any] = {}
+        self.commit_hook: Callable[[Transaction], None] | None = None
+        self._dbs: dict[bytes, DatabaseHandle] = {}
         self._dbs_lock = threading.Lock()
-        self.sessions_db = self.open_db(SESSIONS_DB.decode())
-        self.events_db = self.open_db(EVENTS_DB.decode())
-        self.meta_db = self.open_db(META_DB.decode())
+        self.sessions_db = self.open_db(OBS_SESSIONS)
+        self.events_db = self.open_db(OBS_EVENTS)
+        self.meta_db = self.open_db(OBS_SESSION_META)
 
     @classmethod
     def open(
@@ -159,7 +163,7 @@ class EventStore:
 
     # -- transactions ---------------------------------------------------------------------
 
-    def open_db(self, name: str) -> Any:
+    def open_db(self, name: str) -> DatabaseHandle:
         """A named sub-database handle, created if missing."""
         key = name.encode("ascii")
         with self._dbs_lock:
@@ -169,7 +173,21 @@ class EventStore:
                 self._dbs[key] = handle
             return handle
 
-    def write(self, fn: Callable[[lmdb.Transaction], T]) -> T:
+    def find_db(self, name: str) -> DatabaseHandle | None:
+        """The sub-database `name` if it exists, else None; never creates it."""
+        key = name.encode("ascii")
+        with self._dbs_lock:
+            handle = self._dbs.get(key)
+            if handle is not None:
+                return handle
+            with self.read() as txn:
+                if txn.get(key) is None:
+                    return None
+            handle = self.write(lambda txn: self.env.open_db(key, txn=txn, create=False))
+            self._dbs[key] = handle
+            return handle
+
+    def write(self, fn: Callable[[Transaction], T]) -> T:
         """Run `fn` in one write transaction and commit; grows the map when it fills up."""
         while True:
             grow_from = 0
@@ -184,7 +202,7 @@ class EventStore:
             self._resize(grow_from)
 
     @contextmanager
-    def read(self) -> Iterator[lmdb.Transaction]:
+    def read(self) -> Iterator[Transaction]:
         """A short read transaction (keep it short: a long one makes the file grow)."""
         while True:
             with self._gate.shared():
@@ -208,7 +226,7 @@ class EventStore:
                 self.env.set_mapsize(grow_from * 2)
                 log.info("store map grown to %d MiB", grow_from * 2 >> 20)
 
-    def before_commit(self, txn: lmdb.Transaction) -> None:
+    def before_commit(self, txn: Transaction) -> None:
         """Called by the ingestor inside each write; `commit_hook` lets tests inject faults."""
         if self.commit_hook is not None:
             self.commit_hook(txn)
@@ -227,7 +245,7 @@ class EventStore:
 
     def get_session(self, session_id: str) -> SessionRecord | None:
         with self.read() as txn:
-            raw = cast("bytes | None", txn.get(session_id.encode("ascii"), db=self.sessions_db))
+            raw = txn.get(session_id.encode("ascii"), db=self.sessions_db)
         return decode_record(raw) if raw is not None else None
 
     def get_meta(self, session_id: str) -> SessionMeta | None:
@@ -310,7 +328,7 @@ class EventStore:
             cursor = txn.cursor(db=self.events_db)
             if not cursor.set_range(event_key(session_id, after_seq + 1)):
                 return out
-            for key, value in cast("Iterator[tuple[bytes, bytes]]", cursor.iternext()):
+            for key, value in cursor.iternext():
                 if not key.startswith(prefix):
                     break
                 if len(key) != key_length or not key[len(prefix):].isdigit():
@@ -345,7 +363,7 @@ class EventStore:
             )
         self._delete(session_id)
 
-    def _delete_in(self, txn: lmdb.Transaction, session_id: str) -> None:
+    def _delete_in(self, txn: Transaction, session_id: str) -> None:
         key = session_id.encode("ascii")
         prefix = session_prefix(session_id)
         cursor = txn.cursor(db=self.events_db)
@@ -357,7 +375,7 @@ class EventStore:
         txn.delete(key, db=self.sessions_db)
 
     def _delete(self, session_id: str) -> None:
-        def delete(txn: lmdb.Transaction) -> None:
+        def delete(txn: Transaction) -> None:
             self._delete_in(txn, session_id)
 
         self.write(delete)

@@ -12,12 +12,11 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 
-from contextree.engine.generation.frames import FRAMES_DB, Frame, FrameStore
+from contextree.engine.generation.frames import Frame, FrameStore
 from contextree.engine.generation.read import ContextView, changed_on_disk
+from contextree.engine.store import EngineStore
 from contextree.engine.workspace.layout import Workspace
-from contextree.engine.workspace.tree import DIRECTORY, NODES_DB, ROOT, NodeRecord, TreeStore
-from contextree.progress import EventStore
-from contextree.tui.data import has_database
+from contextree.engine.workspace.tree import DIRECTORY, ROOT, NodeRecord, TreeStore
 
 
 @dataclass
@@ -61,12 +60,13 @@ class NodeFrames(ContextView):
         return self.history[index - 1] if index > 0 else None
 
 
-def read_workspace_tree(store: EventStore, frame_type: str) -> WorkspaceTree:
+def read_workspace_tree(store: EngineStore, frame_type: str) -> WorkspaceTree:
     """The stored tree and `frame_type`'s coverage (an empty tree before the first scan)."""
     tree = WorkspaceTree(frame_type)
-    if not has_database(store, NODES_DB):
+    stored = TreeStore.open_existing(store)
+    if stored is None:
         return tree
-    records = TreeStore(store).load_records()
+    records = stored.load_records()
     tree.records = records
     by_id = {record.id: record for record in records.values()}
     for record in records.values():
@@ -74,8 +74,8 @@ def read_workspace_tree(store: EventStore, frame_type: str) -> WorkspaceTree:
             kids = [by_id[child] for child in record.children if child in by_id]
             kids.sort(key=lambda kid: (kid.type != DIRECTORY, kid.name))
             tree.children[record.path] = [kid.path for kid in kids]
-    if has_database(store, FRAMES_DB):
-        frames = FrameStore(store)
+    frames = FrameStore.open_existing(store)
+    if frames is not None:
         tree.covered = {by_id[node_id].path for node_id in frames.with_head(by_id, frame_type)}
         tree.frame_types = frames.frame_types()
     _fill_coverage(tree)
@@ -99,21 +99,20 @@ def _depth(path: str) -> int:
     return -1 if path == ROOT else path.count("/")
 
 
-def read_node_frames(workspace: Workspace | None, store: EventStore, path: str,
+def read_node_frames(workspace: Workspace | None, store: EngineStore, path: str,
                      agent_id: str, frame_type: str, *,
                      frame_types: list[str] | None = None) -> NodeFrames | None:
     """The frames of the node at `path`, for `agent_id` / `frame_type`; None if the node is
     not in the tree (any more). `frame_types` (every type in the store) spares a scan."""
-    if not has_database(store, NODES_DB):
-        return None
-    record = TreeStore(store).node_at(path)
+    stored = TreeStore.open_existing(store)
+    record = stored.node_at(path) if stored is not None else None
     if record is None:
         return None
     changed = changed_on_disk(workspace.root, record) if workspace is not None else False
     view = NodeFrames(record, agent_id, frame_type, head=None, changed_on_disk=changed)
-    if not has_database(store, FRAMES_DB):
+    frames = FrameStore.open_existing(store)
+    if frames is None:
         return view
-    frames = FrameStore(store)
     view.head = frames.head(record.id, frame_type)
     view.history = frames.history(record.path, frame_type)
     types = frame_types if frame_types is not None else frames.frame_types()

@@ -17,14 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import msgspec
-
 from contextree.cli.sessions import duration_ms
-from contextree.engine.generation.frames import FRAMES_DB
+from contextree.engine.generation.frames import FrameStore
 from contextree.engine.generation.read import coverage_source
 from contextree.engine.workspace.config import load_config
 from contextree.engine.workspace.layout import Workspace
-from contextree.engine.workspace.tree import NODES_DB, TreeStore
+from contextree.engine.workspace.tree import TreeStore, TreeSummary
 from contextree.errors import ContextreeError
 from contextree.progress import EventStore, SessionRecord
 from contextree.progress.reducer import counts_from_tail, replay
@@ -37,8 +35,6 @@ REPLAY_FOR_COUNTS_LIMIT = 20_000
 they cannot change) if it has at most this many events. A running one is not: its counts are
 shown once it ends."""
 COVERAGE_REFRESH_S = 2.0
-TREE_META_DB = "meta"
-TREE_SUMMARY_KEY = b"tree.summary"
 
 
 @dataclass(frozen=True)
@@ -57,18 +53,6 @@ class SessionRow:
     @property
     def status(self) -> str:
         return self.record.status
-
-
-@dataclass(frozen=True)
-class TreeSummary:
-    """The engine's `tree.summary`: counts of the scanned workspace."""
-
-    node_count: int
-    file_count: int
-    dir_count: int
-    total_bytes: int
-    root_id: str | None
-    updated_at: str | None
 
 
 @dataclass(frozen=True)
@@ -149,16 +133,17 @@ class SnapshotReader:
 def read_coverage(store: EventStore, workspace: Workspace | None) -> dict[str, tuple[int, int]]:
     """Each configured agent's `(covered, total)`: nodes of the tree with current context.
     Empty before the first scan, or when the configuration cannot be read."""
-    if not has_database(store, NODES_DB):
+    tree = TreeStore.open_existing(store)
+    if tree is None:
         return {}
     try:
         config = load_config(workspace)
     except ContextreeError:
         return {}
-    records = TreeStore(store).load_records()
+    records = tree.load_records()
     if not records:
         return {}
-    if not has_database(store, FRAMES_DB):
+    if FrameStore.open_existing(store) is None:
         return {agent: (0, len(records)) for agent in config.agents}
     found = coverage_source(store, config)(records)
     return {agent: (value.covered, value.total) for agent, value in found.items()}
@@ -168,32 +153,7 @@ def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def has_database(store: EventStore, name: str) -> bool:
-    """Whether the store has the sub-database `name` (checked without creating it)."""
-    with store.read() as txn:
-        return txn.get(name.encode("ascii")) is not None
-
-
 def read_tree_summary(store: EventStore) -> TreeSummary | None:
     """The engine's tree summary, if the engine has written one (never creates its database)."""
-    if not has_database(store, TREE_META_DB):
-        return None
-    meta_db = store.open_db(TREE_META_DB)
-    with store.read() as txn:
-        raw = txn.get(TREE_SUMMARY_KEY, db=meta_db)
-    if raw is None:
-        return None
-    try:
-        value = msgspec.json.decode(raw)
-    except msgspec.DecodeError:
-        return None
-    if not isinstance(value, dict):
-        return None
-    return TreeSummary(
-        node_count=_int(value.get("node_count")) or 0,
-        file_count=_int(value.get("file_count")) or 0,
-        dir_count=_int(value.get("dir_count")) or 0,
-        total_bytes=_int(value.get("total_bytes")) or 0,
-        root_id=value.get("root_id") if isinstance(value.get("root_id"), str) else None,
-        updated_at=value.get("updated_at") if isinstance(value.get("updated_at"), str) else None,
-    )
+    tree = TreeStore.open_existing(store)
+    return tree.read_summary() if tree is not None else None

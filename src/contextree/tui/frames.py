@@ -6,19 +6,21 @@ content is the frame the generation engine stored under that id. Read on a worke
 
 from __future__ import annotations
 
-from contextree.engine.generation.frames import FRAMES_DB, FrameStore
-from contextree.progress.store import EventStore
-from contextree.tui.data import has_database
+from contextree.engine.generation.frames import FrameStore
+from contextree.engine.store import EngineStore
 
 
-def load_frame_markdown(store: EventStore, node_id: str | None, frame_id: str | None) -> str | None:
+def load_frame_markdown(
+    store: EngineStore, node_id: str | None, frame_id: str | None
+) -> str | None:
     """The markdown content of frame `frame_id` of node `node_id`, or None if not stored.
 
     Called from a worker thread (it reads LMDB), never from the UI's event loop.
     """
-    if not node_id or not frame_id or not has_database(store, FRAMES_DB):
+    frames = FrameStore.open_existing(store) if node_id and frame_id else None
+    if frames is None or frame_id is None:
         return None
-    frame = FrameStore(store).get(frame_id)
+    frame = frames.get(frame_id)
     if frame is None or frame.node_id != node_id:
         return None
     return frame.content

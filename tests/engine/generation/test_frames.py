@@ -9,7 +9,6 @@ import msgspec
 import pytest
 
 from contextree.engine.generation.frames import (
-    META_SCHEMA,
     SCHEMA_VERSION,
     Frame,
     FrameStore,
@@ -18,6 +17,7 @@ from contextree.engine.generation.frames import (
 )
 from contextree.errors import StoreError
 from contextree.progress import EventStore
+from contextree.progress.schema import FRAMES_SCHEMA_VERSION
 
 NODE_V1 = "a1" * 32
 NODE_V2 = "b2" * 32
@@ -96,8 +96,9 @@ def test_heads_coverage_and_frame_types(store: EventStore) -> None:
 def test_schema_version_is_recorded_and_a_newer_one_refused(store: EventStore) -> None:
     frames = FrameStore(store)
     with store.read() as txn:
-        assert msgspec.json.decode(txn.get(META_SCHEMA, db=frames.meta_db)) == SCHEMA_VERSION
-    store.write(lambda txn: txn.put(META_SCHEMA, b"99", db=frames.meta_db))
+        stored = txn.get(FRAMES_SCHEMA_VERSION, db=frames.meta_db)
+        assert msgspec.json.decode(stored) == SCHEMA_VERSION
+    store.write(lambda txn: txn.put(FRAMES_SCHEMA_VERSION, b"99", db=frames.meta_db))
     with pytest.raises(StoreError, match="upgrade contextree"):
         FrameStore(store)
 

@@ -9,15 +9,14 @@ import msgspec
 import pytest
 from blake3 import blake3
 
+from contextree.engine.store import LmdbEnvStore
 from contextree.engine.workspace.config import Config
 from contextree.engine.workspace.ignore import IgnoreRules
 from contextree.engine.workspace.layout import Workspace
 from contextree.engine.workspace.scan import TreeBuilder
 from contextree.engine.workspace.tree import (
-    META_SCHEMA,
     ROOT,
     SCHEMA_VERSION,
-    LmdbEnvStore,
     TreeIndex,
     TreeStore,
     diff_records,
@@ -26,6 +25,7 @@ from contextree.engine.workspace.tree import (
 )
 from contextree.errors import StoreError
 from contextree.progress import EventStore
+from contextree.progress.schema import TREE_SCHEMA_VERSION
 
 from .helpers import scan, write
 
@@ -142,9 +142,9 @@ def test_an_older_schema_is_dropped_and_a_newer_one_refused(
     write(workspace.root, "a.txt", "a")
     scan(workspace, store, config)
     meta = store.open_db("meta")
-    store.write(lambda txn: txn.put(META_SCHEMA, b"0", db=meta))
+    store.write(lambda txn: txn.put(TREE_SCHEMA_VERSION, b"0", db=meta))
     tree = TreeStore(store)
-    assert tree.load_records() == {} and tree.get_meta(META_SCHEMA) == SCHEMA_VERSION
-    store.write(lambda txn: txn.put(META_SCHEMA, str(SCHEMA_VERSION + 1).encode(), db=meta))
+    assert tree.load_records() == {} and tree.get_meta(TREE_SCHEMA_VERSION) == SCHEMA_VERSION
+    store.write(lambda txn: txn.put(TREE_SCHEMA_VERSION, str(SCHEMA_VERSION + 1).encode(), db=meta))
     with pytest.raises(StoreError, match="upgrade contextree"):
         TreeStore(store)

@@ -14,24 +14,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
+import lmdb
 import msgspec
 from blake3 import blake3
 
-from contextree.engine.workspace.tree import EngineStore, as_engine_store
+from contextree.engine.store import DatabaseHandle, EngineStore, Transaction, as_engine_store
 from contextree.errors import StoreError
 from contextree.progress.event import scrub_secrets
+from contextree.progress.schema import FRAME_LOG, FRAMES, FRAMES_SCHEMA_VERSION, HEADS, META
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 SCHEMA_VERSION = 1
-FRAMES_DB = "frames"
-HEADS_DB = "heads"
-FRAME_LOG_DB = "frame_log"
-META_DB = "meta"
-META_SCHEMA = b"frames.schema_version"
 LOG_DIGITS = 10
 
 
@@ -117,28 +114,61 @@ def _log_prefix(path: str, frame_type: str) -> bytes:
 
 
 class FrameStore:
-    """The frame sub-databases of a store (an `EventStore`, or a bare LMDB environment)."""
+    """The frame sub-databases of a store (an `EventStore`, or a bare LMDB environment).
 
-    def __init__(self, store: EngineStore | Any) -> None:
+    The constructor creates them and stamps the schema (a writer's open); `open_existing`
+    is the reader's open: it never writes.
+    """
+
+    store: EngineStore
+    frames_db: DatabaseHandle
+    heads_db: DatabaseHandle
+    log_db: DatabaseHandle
+    meta_db: DatabaseHandle
+
+    def __init__(self, store: EngineStore | lmdb.Environment) -> None:
         self.store = as_engine_store(store)
-        self.frames_db = self.store.open_db(FRAMES_DB)
-        self.heads_db = self.store.open_db(HEADS_DB)
-        self.log_db = self.store.open_db(FRAME_LOG_DB)
-        self.meta_db = self.store.open_db(META_DB)
+        self.frames_db = self.store.open_db(FRAMES)
+        self.heads_db = self.store.open_db(HEADS)
+        self.log_db = self.store.open_db(FRAME_LOG)
+        self.meta_db = self.store.open_db(META)
         self._check_schema()
 
-    def _check_schema(self) -> None:
+    @classmethod
+    def open_existing(cls, store: EngineStore | lmdb.Environment) -> FrameStore | None:
+        """The stored frames for reading, or None when no frame was written yet. Creates
+        nothing; frames of a newer schema raise `StoreError`."""
+        store = as_engine_store(store)
+        handles = [store.find_db(name) for name in (FRAMES, HEADS, FRAME_LOG, META)]
+        frames_db, heads_db, log_db, meta_db = handles
+        if frames_db is None or heads_db is None or log_db is None or meta_db is None:
+            return None
+        frames = cls.__new__(cls)
+        frames.store, frames.frames_db, frames.heads_db = store, frames_db, heads_db
+        frames.log_db, frames.meta_db = log_db, meta_db
+        version = frames._schema_version()
+        frames._refuse_newer(version)
+        return frames if version == SCHEMA_VERSION else None
+
+    def _schema_version(self) -> object:
         with self.store.read() as txn:
-            raw = txn.get(META_SCHEMA, db=self.meta_db)
-        version = _any_or_none(raw) if raw is not None else None
-        if version == SCHEMA_VERSION:
-            return
+            raw = txn.get(FRAMES_SCHEMA_VERSION, db=self.meta_db)
+        return _any_or_none(raw) if raw is not None else None
+
+    @staticmethod
+    def _refuse_newer(version: object) -> None:
         if isinstance(version, int) and version > SCHEMA_VERSION:
             raise StoreError(
                 f"the frames in this store have schema {version}, newer than this contextree "
                 f"understands ({SCHEMA_VERSION}) — upgrade contextree"
             )
-        self.store.write(lambda txn: txn.put(META_SCHEMA, _encode(SCHEMA_VERSION),
+
+    def _check_schema(self) -> None:
+        version = self._schema_version()
+        if version == SCHEMA_VERSION:
+            return
+        self._refuse_newer(version)
+        self.store.write(lambda txn: txn.put(FRAMES_SCHEMA_VERSION, _encode(SCHEMA_VERSION),
                                              db=self.meta_db))
 
     # -- writing --------------------------------------------------------------------------
@@ -152,13 +182,13 @@ class FrameStore:
         if not frames:
             return
 
-        def write(txn: Any) -> None:
+        def write(txn: Transaction) -> None:
             for frame in frames:
                 self._put(txn, frame)
 
         self.store.write(write)
 
-    def _put(self, txn: Any, frame: Frame) -> None:
+    def _put(self, txn: Transaction, frame: Frame) -> None:
         frame_key = frame.frame_id.encode()
         if txn.get(frame_key, db=self.frames_db) is None:
             txn.put(frame_key, _encode(frame), db=self.frames_db)
@@ -171,7 +201,9 @@ class FrameStore:
         entry = LogEntry(frame.frame_id, frame.node_id, frame.created_at)
         txn.put(prefix + b"%0*d" % (LOG_DIGITS, number), _encode(entry), db=self.log_db)
 
-    def _last_log_entry(self, txn: Any, prefix: bytes) -> tuple[bytes | None, LogEntry | None]:
+    def _last_log_entry(
+        self, txn: Transaction, prefix: bytes
+    ) -> tuple[bytes | None, LogEntry | None]:
         cursor = txn.cursor(db=self.log_db)
         positioned = cursor.set_range(prefix + b"\xff") and cursor.prev()
         if not positioned:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -39,6 +39,7 @@ from contextree.engine.providers.base import (
     create_provider,
     resolve_api_key,
 )
+from contextree.engine.store import EngineStore
 from contextree.engine.workspace.config import Config, load_config
 from contextree.engine.workspace.layout import Workspace
 from contextree.engine.workspace.scan import scan_workspace
@@ -94,7 +95,7 @@ class ContextGenerator:
     def __init__(
         self,
         workspace: Workspace,
-        store: Any,
+        store: EngineStore,
         emitter: Emitter,
         *,
         config: Config,
@@ -117,7 +118,7 @@ class ContextGenerator:
         self.queue = GenerationQueue(emitter, self.frames, concurrency=limit, retry=retry,
                                      clock=clock)
 
-    def has_head(self, node_ids: Any) -> set[str]:
+    def has_head(self, node_ids: Iterable[str]) -> set[str]:
         return self.frames.with_head(node_ids, self.agent.frame_type)
 
     def plan_target(
@@ -153,7 +154,7 @@ class ContextGenerator:
 
 async def generate_context_async(
     workspace: Workspace,
-    store: Any,
+    store: EngineStore,
     emitter: Emitter,
     options: GenerateOptions,
     *,
@@ -185,7 +186,7 @@ async def generate_context_async(
 
 def generate_context(
     workspace: Workspace,
-    store: Any,
+    store: EngineStore,
     emitter: Emitter,
     options: GenerateOptions,
     **kwargs: Any,
@@ -208,7 +209,7 @@ class BatchGenerator:
     def __init__(
         self,
         workspace: Workspace,
-        store: Any,
+        store: EngineStore,
         emitter: Emitter,
         *,
         config: Config | None = None,

@@ -17,6 +17,7 @@ from typing import Any
 
 from contextree.engine.generation.agents import Agent, list_agents
 from contextree.engine.generation.frames import Frame, FrameStore
+from contextree.engine.store import EngineStore
 from contextree.engine.workspace.config import Config
 from contextree.engine.workspace.layout import Workspace, require_utf8
 from contextree.engine.workspace.status import AgentCoverage
@@ -87,22 +88,25 @@ def workspace_relative(workspace: Workspace, path: str) -> str:
     return require_utf8(full.relative_to(workspace.root).as_posix() or ROOT)
 
 
-def read_context(workspace: Workspace, store: Any, path: str, agent: Agent) -> ContextView:
-    """The context of the node at `path` written by `agent`."""
+def read_context(
+    workspace: Workspace, store: EngineStore, path: str, agent: Agent
+) -> ContextView:
+    """The context of the node at `path` written by `agent` (a read: creates nothing)."""
     relative = workspace_relative(workspace, path)
-    record = TreeStore(store).node_at(relative)
+    tree = TreeStore.open_existing(store)
+    record = tree.node_at(relative) if tree is not None else None
     if record is None:
         exists = os.path.lexists(workspace.root / relative)
         hint = ("run `ctree context generate` (or `ctree scan`) first" if exists
                 else "it does not exist in the workspace")
         raise UsageError(f"{relative} is not in the tree — {hint}")
-    frames = FrameStore(store)
+    frames = FrameStore.open_existing(store)
     return ContextView(
         record=record,
         agent_id=agent.id,
         frame_type=agent.frame_type,
-        head=frames.head(record.id, agent.frame_type),
-        history=frames.history(record.path, agent.frame_type),
+        head=frames.head(record.id, agent.frame_type) if frames is not None else None,
+        history=frames.history(record.path, agent.frame_type) if frames is not None else [],
         changed_on_disk=changed_on_disk(workspace.root, record),
     )
 
@@ -121,16 +125,18 @@ def changed_on_disk(root: Path, record: NodeRecord) -> bool:
 
 
 def coverage_source(
-    store: Any, config: Config
+    store: EngineStore, config: Config
 ) -> Callable[[Mapping[str, NodeRecord]], dict[str, AgentCoverage]]:
-    """For `workspace_status`: each configured agent's coverage of the current tree."""
-    frames = FrameStore(store)
+    """For `workspace_status`: each configured agent's coverage of the current tree (a read:
+    before the first frame is written, every agent covers nothing)."""
+    frames = FrameStore.open_existing(store)
 
     def coverage(records: Mapping[str, NodeRecord]) -> dict[str, AgentCoverage]:
         ids = [record.id for record in records.values()]
         result = {}
         for agent in list_agents(config):
-            covered, total = frames.coverage(ids, agent.frame_type)
+            covered, total = frames.coverage(ids, agent.frame_type) if frames is not None \
+                else (0, len(ids))
             result[agent.id] = AgentCoverage(covered=covered, total=total)
         return result
 

@@ -13,14 +13,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from contextree.engine.emitter import Emitter
+from contextree.engine.store import EngineStore
 from contextree.engine.workspace.builder import ScanCounts, Skipped, TreeBuilder
 from contextree.engine.workspace.config import Config, load_config
 from contextree.engine.workspace.entries import valid_name
 from contextree.engine.workspace.ignore import IgnoreRules
 from contextree.engine.workspace.layout import Workspace
 from contextree.engine.workspace.tree import (
-    META_LAST_SCAN,
-    META_SUMMARY,
     ROOT,
     TreeIndex,
     TreeStore,
@@ -29,6 +28,7 @@ from contextree.engine.workspace.tree import (
 )
 from contextree.errors import UsageError
 from contextree.progress.event import now_ts
+from contextree.progress.schema import TREE_LAST_SCAN, TREE_SUMMARY
 
 __all__ = [
     "ScanCounts",
@@ -75,7 +75,7 @@ def resolve_target(workspace: Workspace, path: str | os.PathLike[str] | None) ->
 
 def scan_workspace(
     workspace: Workspace,
-    store: Any,
+    store: EngineStore,
     emitter: Emitter,
     *,
     force: bool = False,
@@ -126,8 +126,8 @@ def scan_workspace(
     tree.apply(
         changes,
         {
-            META_SUMMARY: tree_summary(records, updated_at=finished_at, by="scan"),
-            META_LAST_SCAN: last_scan,
+            TREE_SUMMARY: tree_summary(records, updated_at=finished_at, by="scan"),
+            TREE_LAST_SCAN: last_scan,
         },
     )
     emitter.emit("scan_completed", result.event_data())

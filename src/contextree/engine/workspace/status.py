@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
+from contextree.engine.store import EngineStore
 from contextree.engine.workspace.config import Config, load_config
 from contextree.engine.workspace.ignore import IgnoreRules
 from contextree.engine.workspace.layout import Workspace
@@ -25,6 +26,7 @@ CoverageSource = Callable[[Mapping[str, NodeRecord]], Mapping[str, "AgentCoverag
 """Given the current tree (path → record), the coverage of each agent id."""
 
 
+@runtime_checkable
 class SessionLister(Protocol):
     """The part of `EventStore` status needs."""
 
@@ -79,7 +81,7 @@ class WorkspaceStatus:
 
 def workspace_status(
     workspace: Workspace,
-    store: Any,
+    store: EngineStore,
     *,
     config: Config | None = None,
     check_stale: bool = True,
@@ -87,22 +89,23 @@ def workspace_status(
 ) -> WorkspaceStatus:
     """Gather the status of `workspace` from `store` (and, for staleness, the disk)."""
     config = config if config is not None else load_config(workspace)
-    tree = TreeStore(store)
-    records = tree.load_records()
+    tree = TreeStore.open_existing(store)
+    records = tree.load_records() if tree is not None else {}
     status = WorkspaceStatus(
         workspace=str(workspace.root), store=str(workspace.store_path), scanned=ROOT in records
     )
     _fill_tree(status, tree, records)
     if check_stale and status.scanned:
         _fill_staleness(status, workspace, config, records)
-    if hasattr(store, "list_sessions"):
+    if isinstance(store, SessionLister):
         status.sessions = session_counts(store)
     if coverage is not None and status.scanned:
         status.coverage = dict(coverage(records))
     return status
 
 
-def _fill_tree(status: WorkspaceStatus, tree: TreeStore, records: Mapping[str, NodeRecord]) -> None:
+def _fill_tree(
+    status: WorkspaceStatus, tree: TreeStore | None, records: Mapping[str, NodeRecord]) -> None:
     files = sum(1 for record in records.values() if record.type == FILE)
     root = records.get(ROOT)
     status.root_id = root.id if root else None
@@ -110,6 +113,8 @@ def _fill_tree(status: WorkspaceStatus, tree: TreeStore, records: Mapping[str, N
     status.file_count = files
     status.dir_count = len(records) - files
     status.total_bytes = root.size if root else 0
+    if tree is None:
+        return
     last_scan = tree.last_scan() or {}
     status.last_scan_at = last_scan.get("finished_at")
     status.tree_updated_at = (tree.summary() or {}).get("updated_at")

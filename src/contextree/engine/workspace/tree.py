@@ -13,30 +13,31 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
 import lmdb
 import msgspec
 from blake3 import blake3
 
+from contextree.engine.store import DatabaseHandle, EngineStore, Transaction, as_engine_store
 from contextree.errors import StoreError
+from contextree.progress.schema import (
+    META,
+    NODES,
+    PATHS,
+    TREE_LAST_SCAN,
+    TREE_SCHEMA_VERSION,
+    TREE_SUMMARY,
+)
 
 SCHEMA_VERSION = 1
 FILE = "file"
 DIRECTORY = "directory"
 ROOT = "."
 
-NODES_DB = "nodes"
-PATHS_DB = "paths"
-META_DB = "meta"
-META_SCHEMA = b"tree.schema_version"
-META_SUMMARY = b"tree.summary"
-META_LAST_SCAN = b"tree.last_scan"
 
-T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
@@ -67,7 +68,20 @@ class NodeRecord(msgspec.Struct, frozen=True, gc=False):
         return self.path.rpartition("/")[2]
 
 
+class TreeSummary(msgspec.Struct, frozen=True):
+    """The `tree.summary` meta value: root id and counts of the stored tree."""
+
+    node_count: int = 0
+    file_count: int = 0
+    dir_count: int = 0
+    total_bytes: int = 0
+    root_id: str | None = None
+    updated_at: str | None = None
+    updated_by: str | None = None
+
+
 _encode = msgspec.json.Encoder().encode
+_decode_summary = msgspec.json.Decoder(TreeSummary).decode
 _decode_record = msgspec.json.Decoder(NodeRecord).decode
 _decode_any = msgspec.json.Decoder().decode
 
@@ -289,70 +303,61 @@ def diff_records(
 # --- persistence --------------------------------------------------------------------------
 
 
-class EngineStore(Protocol):
-    """What the engine needs from a store: `progress.store.EventStore` provides it."""
-
-    def open_db(self, name: str) -> Any: ...
-
-    def write(self, fn: Callable[[Any], T]) -> T: ...
-
-    def read(self) -> AbstractContextManager[Any]: ...
-
-
-class LmdbEnvStore:
-    """An `EngineStore` over a bare LMDB environment (tests, embedders); grows a full map."""
-
-    def __init__(self, env: Any) -> None:
-        self.env = env
-
-    def open_db(self, name: str) -> Any:
-        return self.write(lambda txn: self.env.open_db(name.encode(), txn=txn, create=True))
-
-    def write(self, fn: Callable[[Any], T]) -> T:
-        while True:
-            try:
-                with self.env.begin(write=True) as txn:
-                    return fn(txn)
-            except lmdb.MapFullError:
-                self.env.set_mapsize(self.env.info()["map_size"] * 2)
-
-    def read(self) -> AbstractContextManager[Any]:
-        return self.env.begin()  # type: ignore[no-any-return]
-
-
-def as_engine_store(store: EngineStore | Any) -> EngineStore:
-    """Accept an `EventStore`-like object or a bare `lmdb.Environment`."""
-    if isinstance(store, lmdb.Environment):
-        return LmdbEnvStore(store)
-    return store  # type: ignore[no-any-return]
-
-
 class TreeStore:
-    """The tree's sub-databases in a store."""
+    """The tree's sub-databases in a store.
 
-    def __init__(self, store: EngineStore | Any) -> None:
+    The constructor creates them and resets a tree of an older schema (a writer's open);
+    `open_existing` is the reader's open: it never writes.
+    """
+
+    store: EngineStore
+    nodes_db: DatabaseHandle
+    paths_db: DatabaseHandle
+    meta_db: DatabaseHandle
+
+    def __init__(self, store: EngineStore | lmdb.Environment) -> None:
         self.store = as_engine_store(store)
-        self.nodes_db = self.store.open_db(NODES_DB)
-        self.paths_db = self.store.open_db(PATHS_DB)
-        self.meta_db = self.store.open_db(META_DB)
+        self.nodes_db = self.store.open_db(NODES)
+        self.paths_db = self.store.open_db(PATHS)
+        self.meta_db = self.store.open_db(META)
         self._check_schema()
 
-    def _check_schema(self) -> None:
-        version = self.get_meta(META_SCHEMA)
-        if version == SCHEMA_VERSION:
-            return
+    @classmethod
+    def open_existing(cls, store: EngineStore | lmdb.Environment) -> TreeStore | None:
+        """The stored tree for reading, or None when there is none yet (never scanned, or
+        written by an older schema that the next scan rebuilds). Creates and migrates nothing;
+        a tree of a newer schema raises `StoreError`."""
+        store = as_engine_store(store)
+        handles = [store.find_db(name) for name in (NODES, PATHS, META)]
+        nodes_db, paths_db, meta_db = handles
+        if nodes_db is None or paths_db is None or meta_db is None:
+            return None
+        tree = cls.__new__(cls)
+        tree.store, tree.nodes_db, tree.paths_db, tree.meta_db = store, nodes_db, paths_db, meta_db
+        version = tree.get_meta(TREE_SCHEMA_VERSION)
+        tree._refuse_newer(version)
+        return tree if version == SCHEMA_VERSION else None
+
+    @staticmethod
+    def _refuse_newer(version: object) -> None:
         if isinstance(version, int) and version > SCHEMA_VERSION:
             raise StoreError(
                 f"the tree in this store has schema {version}, newer than this contextree "
                 f"understands ({SCHEMA_VERSION}) — upgrade contextree"
             )
 
-        def reset(txn: Any) -> None:
+    def _check_schema(self) -> None:
+        version = self.get_meta(TREE_SCHEMA_VERSION)
+        if version == SCHEMA_VERSION:
+            return
+        self._refuse_newer(version)
+
+        def reset(txn: Transaction) -> None:
             txn.drop(self.nodes_db, delete=False)
             txn.drop(self.paths_db, delete=False)
-            for key in (META_SUMMARY, META_LAST_SCAN):
+            for key in (TREE_SUMMARY, TREE_LAST_SCAN):
                 txn.delete(key, db=self.meta_db)
-            txn.put(META_SCHEMA, _encode(SCHEMA_VERSION), db=self.meta_db)
+            txn.put(TREE_SCHEMA_VERSION, _encode(SCHEMA_VERSION), db=self.meta_db)
 
         self.store.write(reset)
 
@@ -396,17 +401,29 @@ class TreeStore:
 
     def summary(self) -> dict[str, Any] | None:
         """Root id and counts of the stored tree, as of its last update."""
-        value = self.get_meta(META_SUMMARY)
+        value = self.get_meta(TREE_SUMMARY)
         return value if isinstance(value, dict) else None
 
+    def read_summary(self) -> TreeSummary | None:
+        """The typed `tree.summary`; None before the first scan or when it is damaged."""
+        with self.store.read() as txn:
+            raw = txn.get(TREE_SUMMARY, db=self.meta_db)
+        if raw is None:
+            return None
+        try:
+            return _decode_summary(raw)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            log.warning("ignoring a damaged tree summary (run `ctree scan`)")
+            return None
+
     def last_scan(self) -> dict[str, Any] | None:
-        value = self.get_meta(META_LAST_SCAN)
+        value = self.get_meta(TREE_LAST_SCAN)
         return value if isinstance(value, dict) else None
 
     def apply(self, changes: TreeChanges, meta: Mapping[bytes, Any]) -> None:
         """Write `changes` and the `meta` entries in one transaction."""
 
-        def write(txn: Any) -> None:
+        def write(txn: Transaction) -> None:
             for node_id in changes.delete_ids:
                 txn.delete(node_id.encode(), db=self.nodes_db)
             for path in changes.delete_paths:

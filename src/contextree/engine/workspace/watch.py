@@ -16,11 +16,11 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import watchfiles
 
 from contextree.engine.emitter import Emitter
+from contextree.engine.store import EngineStore
 from contextree.engine.workspace.config import Config, load_config
 from contextree.engine.workspace.ignore import GITIGNORE, IgnoreRules
 from contextree.engine.workspace.layout import Workspace
@@ -32,7 +32,6 @@ from contextree.engine.workspace.scan import (
 from contextree.engine.workspace.tree import (
     DIRECTORY,
     FILE,
-    META_SUMMARY,
     ROOT,
     TreeIndex,
     TreeStore,
@@ -42,6 +41,7 @@ from contextree.engine.workspace.tree import (
 )
 from contextree.errors import WorkspaceError
 from contextree.progress.event import now_ts
+from contextree.progress.schema import TREE_SUMMARY
 
 try:
     from watchfiles._rust_notify import WatchfilesRustInternalError as _WatcherFailure
@@ -98,7 +98,7 @@ class WatchResult:
 class _TreeWatcher:
     """The tree of one watched workspace, kept in memory and in the store."""
 
-    def __init__(self, workspace: Workspace, store: Any, emitter: Emitter, config: Config):
+    def __init__(self, workspace: Workspace, store: EngineStore, emitter: Emitter, config: Config):
         self.workspace = workspace
         self.root = str(workspace.root)
         self.emitter = emitter
@@ -177,7 +177,7 @@ class _TreeWatcher:
         self.index.rebuild(targets, builder.build_subtree)
         written = self.index.take_changes()
         summary = tree_summary(self.index.records, updated_at=now_ts(), by="watch")
-        self.tree.apply(written, {META_SUMMARY: summary})
+        self.tree.apply(written, {TREE_SUMMARY: summary})
         self._summary_seen = summary
         return sorted({record.path for record in written.put} | set(written.delete_paths))
 
@@ -229,7 +229,7 @@ def is_within_fs(full: str, ancestor: str) -> bool:
 
 def watch_workspace(
     workspace: Workspace,
-    store: Any,
+    store: EngineStore,
     emitter: Emitter,
     *,
     stop_event: threading.Event,
