@@ -8,7 +8,7 @@ with `notify(severity="error")`. Anything else reaching the edge is a bug.
     ├── WorkspaceError          workspace missing, path outside it, not initialised
     ├── ConfigError             malformed or invalid config.toml (names file, line, problem)
     ├── StoreError              the LMDB store cannot be opened, read or written
-    │   ├── StoreMissingError   no store where one was expected
+    │   ├── StoreNotFoundError  no store where one was expected
     │   └── IngestError         a commit failed; the session was marked failed
     ├── SessionNotFoundError    no session matches an id, a prefix or `last`
     ├── SessionStateError       an operation the session's status forbids (delete an active one)
@@ -37,8 +37,12 @@ class StoreError(ContextreeError):
     """The store cannot be opened, read or written."""
 
 
-class StoreMissingError(StoreError):
+class StoreNotFoundError(StoreError):
     """No store exists where one was expected."""
+
+
+StoreMissingError = StoreNotFoundError
+"""The former name of `StoreNotFoundError`."""
 
 
 class IngestError(StoreError):

@@ -9,6 +9,7 @@ creation order. Engine data lives in other sub-databases of the same environment
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable, Iterator
@@ -24,7 +25,7 @@ from contextree.errors import (
     SessionNotFoundError,
     SessionStateError,
     StoreError,
-    StoreMissingError,
+    StoreNotFoundError,
 )
 from contextree.progress.event import (
     SEQ_DIGITS,
@@ -34,7 +35,12 @@ from contextree.progress.event import (
     parse_ts,
     session_prefix,
 )
-from contextree.progress.schema import OBS_EVENTS, OBS_SESSION_META, OBS_SESSIONS
+from contextree.progress.schema import (
+    OBS_EVENTS,
+    OBS_SESSION_META,
+    OBS_SESSIONS,
+    OBSERVABILITY_DATABASES,
+)
 from contextree.progress.session import (
     ACTIVE,
     ENDED_STATUSES,
@@ -121,23 +127,25 @@ def decode_record(raw: bytes) -> SessionRecord | None:
 class EventStore:
     """The LMDB environment of one workspace and the observability queries over it."""
 
-    def __init__(self, env: lmdb.Environment, path: Path) -> None:
+    def __init__(self, env: lmdb.Environment, path: Path, *, readonly: bool = False) -> None:
         self.env = env
         self.path = path
+        self.readonly = readonly
         self._references = 1
         self._gate = _TxnGate()
         self.commit_hook: Callable[[Transaction], None] | None = None
         self._dbs: dict[bytes, DatabaseHandle] = {}
         self._dbs_lock = threading.Lock()
-        self.sessions_db = self.open_db(OBS_SESSIONS)
-        self.events_db = self.open_db(OBS_EVENTS)
-        self.meta_db = self.open_db(OBS_SESSION_META)
+        if not readonly:
+            for name in OBSERVABILITY_DATABASES:
+                self.open_db(name)
 
     @classmethod
     def open(
         cls, path: str | Path, *, create: bool = True, map_size: int = DEFAULT_MAP_SIZE
     ) -> EventStore:
-        """Open (or create) the store at `path`; clears reader slots of dead processes.
+        """Open (or create) the store at `path` for writing; clears reader slots of dead
+        processes.
 
         LMDB allows one environment handle per process, so opening a store that this process
         already has open returns the same object (reference-counted; `close` releases it).
@@ -146,9 +154,30 @@ class EventStore:
         with _registry_lock:
             shared = _open_stores.get(path)
             if shared is not None:
+                if shared.readonly:
+                    raise StoreError(f"the store at {path} is open read-only in this process")
                 shared._references += 1
                 return shared
             store = cls(_open_environment(path, create=create, map_size=map_size), path)
+            _open_stores[path] = store
+            return store
+
+    @classmethod
+    def open_readonly(cls, path: str | Path) -> EventStore:
+        """Open the existing store at `path` for reading only: no write lock is ever taken,
+        so a writer stopped in the middle of a commit does not block it, and it works on a
+        read-only filesystem. A sub-database the store does not have (a store written by an
+        older version) reads as empty. Raises `StoreNotFoundError` when there is no store.
+
+        A store this process already has open (either way) is shared, as with `open`.
+        """
+        path = Path(path).absolute()
+        with _registry_lock:
+            shared = _open_stores.get(path)
+            if shared is not None:
+                shared._references += 1
+                return shared
+            store = cls(_open_readonly_environment(path), path, readonly=True)
             _open_stores[path] = store
             return store
 
@@ -164,7 +193,13 @@ class EventStore:
     # -- transactions ---------------------------------------------------------------------
 
     def open_db(self, name: str) -> DatabaseHandle:
-        """A named sub-database handle, created if missing."""
+        """A named sub-database handle, created if missing (a write: not on a read-only
+        store, where a missing one raises `StoreError`)."""
+        if self.readonly:
+            handle = self.find_db(name)
+            if handle is None:
+                raise StoreError(f"the store at {self.path} has no {name} data yet")
+            return handle
         key = name.encode("ascii")
         with self._dbs_lock:
             handle = self._dbs.get(key)
@@ -174,7 +209,8 @@ class EventStore:
             return handle
 
     def find_db(self, name: str) -> DatabaseHandle | None:
-        """The sub-database `name` if it exists, else None; never creates it."""
+        """The sub-database `name` if it exists, else None; never creates it, and on a
+        read-only store takes no write lock."""
         key = name.encode("ascii")
         with self._dbs_lock:
             handle = self._dbs.get(key)
@@ -183,12 +219,29 @@ class EventStore:
             with self.read() as txn:
                 if txn.get(key) is None:
                     return None
-            handle = self.write(lambda txn: self.env.open_db(key, txn=txn, create=False))
+            if self.readonly:  # py-lmdb opens it in a read transaction
+                handle = self.env.open_db(key, create=False)
+            else:
+                handle = self.write(lambda txn: self.env.open_db(key, txn=txn, create=False))
             self._dbs[key] = handle
             return handle
 
+    @property
+    def sessions_db(self) -> DatabaseHandle:
+        return self.open_db(OBS_SESSIONS)
+
+    @property
+    def events_db(self) -> DatabaseHandle:
+        return self.open_db(OBS_EVENTS)
+
+    @property
+    def meta_db(self) -> DatabaseHandle:
+        return self.open_db(OBS_SESSION_META)
+
     def write(self, fn: Callable[[Transaction], T]) -> T:
         """Run `fn` in one write transaction and commit; grows the map when it fills up."""
+        if self.readonly:
+            raise StoreError(f"the store at {self.path} is open read-only")
         while True:
             grow_from = 0
             with self._gate.shared():
@@ -244,13 +297,19 @@ class EventStore:
     # -- sessions -------------------------------------------------------------------------
 
     def get_session(self, session_id: str) -> SessionRecord | None:
+        sessions_db = self.find_db(OBS_SESSIONS)
+        if sessions_db is None:
+            return None
         with self.read() as txn:
-            raw = txn.get(session_id.encode("ascii"), db=self.sessions_db)
+            raw = txn.get(session_id.encode("ascii"), db=sessions_db)
         return decode_record(raw) if raw is not None else None
 
     def get_meta(self, session_id: str) -> SessionMeta | None:
+        meta_db = self.find_db(OBS_SESSION_META)
+        if meta_db is None:
+            return None
         with self.read() as txn:
-            raw = txn.get(session_id.encode("ascii"), db=self.meta_db)
+            raw = txn.get(session_id.encode("ascii"), db=meta_db)
         if raw is None:
             return None
         try:
@@ -263,8 +322,11 @@ class EventStore:
         self, *, status: str | None = None, command: str | None = None, limit: int | None = None
     ) -> list[SessionRecord]:
         """Session records newest first, `status` replaced by the effective status."""
+        sessions_db = self.find_db(OBS_SESSIONS)
+        if sessions_db is None:
+            return []
         with self.read() as txn:
-            raws = [raw for _, raw in _iterate_reverse(txn.cursor(db=self.sessions_db))]
+            raws = [raw for _, raw in _iterate_reverse(txn.cursor(db=sessions_db))]
         records: list[SessionRecord] = []
         for raw in raws:
             record = decode_record(raw)
@@ -283,19 +345,21 @@ class EventStore:
     def resolve_session_id(self, ref: str) -> str:
         """Resolve a full id, a unique prefix (any case) or `last` to a session id."""
         ref = ref.strip()
-        if ref == "last":  # the newest session `list_sessions` shows: skip malformed entries
+        sessions_db = self.find_db(OBS_SESSIONS)
+        if ref == "last" and sessions_db is not None:  # the newest `list_sessions` shows
             with self.read() as txn:
-                for newest, raw in _iterate_reverse(txn.cursor(db=self.sessions_db)):
+                for newest, raw in _iterate_reverse(txn.cursor(db=sessions_db)):
                     if newest.isascii() and decode_record(raw) is not None:
                         return newest.decode("ascii")
+        if ref == "last":
             raise SessionNotFoundError(
                 "there are no sessions yet — run a command such as `ctree scan`"
             )
         prefix = ref.upper().encode("ascii", "replace")
         matches: list[str] = []
-        if prefix:
+        if prefix and sessions_db is not None:
             with self.read() as txn:
-                cursor = txn.cursor(db=self.sessions_db)
+                cursor = txn.cursor(db=sessions_db)
                 if cursor.set_range(prefix):
                     for key in cursor.iternext(keys=True, values=False):
                         if not bytes(key).startswith(prefix) or len(matches) > 5:
@@ -324,8 +388,11 @@ class EventStore:
         prefix = session_prefix(session_id)
         key_length = len(prefix) + SEQ_DIGITS
         out: list[tuple[bytes, bytes]] = []
+        events_db = self.find_db(OBS_EVENTS)
+        if events_db is None:
+            return out
         with self.read() as txn:
-            cursor = txn.cursor(db=self.events_db)
+            cursor = txn.cursor(db=events_db)
             if not cursor.set_range(event_key(session_id, after_seq + 1)):
                 return out
             for key, value in cursor.iternext():
@@ -422,7 +489,7 @@ _registry_lock = threading.Lock()
 def _open_environment(path: Path, *, create: bool, map_size: int) -> lmdb.Environment:
     if not (path / "data.mdb").exists():
         if not create:
-            raise StoreMissingError(
+            raise StoreNotFoundError(
                 f"no store at {path} — run `ctree init` here, or pass -C/--store"
             )
         try:
@@ -439,6 +506,21 @@ def _open_environment(path: Path, *, create: bool, map_size: int) -> lmdb.Enviro
         raise StoreError(f"cannot open store at {path}: {exc} — check the path and its "
                          "permissions, or remove a damaged store") from exc
     env.reader_check()
+    return env
+
+
+def _open_readonly_environment(path: Path) -> lmdb.Environment:
+    if not (path / "data.mdb").is_file():
+        raise StoreNotFoundError(f"no store at {path}")
+    try:
+        env = lmdb.open(
+            str(path), max_dbs=MAX_DBS, subdir=True, readonly=True, max_readers=512,
+            create=False,
+        )
+    except lmdb.Error as exc:
+        raise StoreError(f"cannot open store at {path}: {exc}") from exc
+    with contextlib.suppress(lmdb.Error):  # a read-only filesystem: LMDB runs without locks
+        env.reader_check()
     return env
 
 
