@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
 from textual.widgets import DataTable, Static
 
+from contextree.engine.workspace.tree import TreeChanges, TreeStore
 from contextree.progress import EventStore, ProgressRuntime
+from contextree.progress.schema import TREE_SUMMARY
 from tests.tui.conftest import AppFactory, wait_until
 from tests.tui.synthetic import (
     T0,
@@ -48,11 +49,10 @@ async def test_summary_counts_sessions_by_status(store: EventStore,
 
 
 async def test_summary_shows_the_scanned_tree(store: EventStore, make_app: AppFactory) -> None:
-    meta = store.open_db("meta")
     tree = {"root_id": "ab" * 16, "node_count": 1234, "file_count": 1000, "dir_count": 234,
             "total_bytes": 5 << 20, "updated_at": "2026-11-18T09:00:00.000Z",
             "updated_by": "scan"}
-    store.write(lambda txn: txn.put(b"tree.summary", msgspec.json.encode(tree), db=meta))
+    TreeStore(store).apply(TreeChanges(), {TREE_SUMMARY: tree})  # as a scan writes it
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_until(pilot, lambda: "1,234 nodes" in summary(app), "the tree summary")

@@ -13,11 +13,12 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import msgspec
 import pytest
 from textual.pilot import Pilot
 
+from contextree.engine.workspace.tree import TreeChanges, TreeStore
 from contextree.progress import EventStore
+from contextree.progress.schema import TREE_SUMMARY
 from contextree.tui.app import CtreeApp
 from tests.tui.conftest import AppFactory, wait_until
 from tests.tui.synthetic import (
@@ -59,11 +60,10 @@ def sessions(store: EventStore) -> dict[str, str]:
                                 session_id=fixed_ulid(T0 + 3595, 4), start_s=T0 + 3595,
                                 status=None),
     }
-    meta = store.open_db("meta")
     tree = {"root_id": "3fa2c19b" * 4, "node_count": 117, "file_count": 96, "dir_count": 21,
             "total_bytes": 1_482_113, "updated_at": "2026-11-18T09:52:10.000Z",
             "updated_by": "scan"}
-    store.write(lambda txn: txn.put(b"tree.summary", msgspec.json.encode(tree), db=meta))
+    TreeStore(store).apply(TreeChanges(), {TREE_SUMMARY: tree})  # as a scan writes it
     return ids
 
 
