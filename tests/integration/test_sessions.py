@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+from tests.support.faults import failing_commits
 from tests.support.processes import read_line, start_writer
 
 from contextree.errors import IngestError, SessionNotFoundError, SessionStateError
@@ -235,16 +236,15 @@ def test_a_failing_commit_marks_the_session_failed_and_flush_reports_it(
     session = runtime.session("test.fault")
     calls = {"n": 0}
 
-    def fail_twice(txn: object) -> None:
+    def fail_twice() -> None:
         calls["n"] += 1
         if calls["n"] <= 2:
             raise OSError(28, "No space left on device")
 
-    runtime.store.commit_hook = fail_twice
-    session.emit("queue_stats", {"pending": 1})
-    with pytest.raises(IngestError, match="No space left"):
-        runtime.flush()
-    runtime.store.commit_hook = None
+    with failing_commits(runtime.store, fail_twice):
+        session.emit("queue_stats", {"pending": 1})
+        with pytest.raises(IngestError, match="No space left"):
+            runtime.flush()
     events = runtime.store.read_events(session.session_id)
     assert [e.type for e in events] == ["session_started", "ingest_failed"]
     assert events[-1].data["lost_count"] == 1

@@ -13,6 +13,7 @@ from contextree.errors import IngestError
 from contextree.progress import ProgressRuntime
 from tests.reliability.checker import check_store
 from tests.reliability.figures import report_figures
+from tests.support.faults import failing_commits
 from tests.support.processes import ROOT
 
 
@@ -22,7 +23,7 @@ class FailAt:
     def __init__(self, nth: int, *, persistent: bool) -> None:
         self.nth, self.persistent, self.calls = nth, persistent, 0
 
-    def __call__(self, txn: object) -> None:
+    def __call__(self) -> None:
         self.calls += 1
         if self.calls == self.nth or (self.persistent and self.calls > self.nth):
             raise OSError(5, "Input/output error")
@@ -30,12 +31,11 @@ class FailAt:
 
 def test_a_single_failed_commit_is_retried_and_loses_nothing(runtime: ProgressRuntime) -> None:
     session = runtime.session("fault.once")
-    runtime.store.commit_hook = FailAt(1, persistent=False)
-    for index in range(100):
-        session.emit("queue_stats", {"n": index})
-    runtime.flush()
-    session.end()
-    runtime.store.commit_hook = None
+    with failing_commits(runtime.store, FailAt(1, persistent=False)):
+        for index in range(100):
+            session.emit("queue_stats", {"n": index})
+        runtime.flush()
+        session.end()
     events = runtime.store.read_events(session.session_id)
     assert [e.data.get("n") for e in events[1:-1]] == list(range(100))
     assert events[-1].type == "session_ended" and events[-1].data["status"] == "completed"
@@ -49,14 +49,13 @@ def test_persistent_commit_failure_fails_the_session_and_harms_nothing_committed
         before.emit("queue_stats", {"n": 1})
     session = runtime.session("fault.persistent")
     hook = FailAt(1, persistent=True)
-    runtime.store.commit_hook = hook
-    session.emit("queue_stats", {"n": 1})
-    with pytest.raises(IngestError, match="Input/output error"):
-        runtime.flush()
-    session.emit("queue_stats", {"n": 2})  # dropped and counted, never raises in emit
-    with pytest.raises(IngestError):
-        session.end()
-    runtime.store.commit_hook = None
+    with failing_commits(runtime.store, hook):
+        session.emit("queue_stats", {"n": 1})
+        with pytest.raises(IngestError, match="Input/output error"):
+            runtime.flush()
+        session.emit("queue_stats", {"n": 2})  # dropped and counted, never raises in emit
+        with pytest.raises(IngestError):
+            session.end()
     assert hook.calls >= 3  # first try, the retry, the best-effort failure record
     report = check_store(runtime.store.path)
     assert report.violations == []

@@ -1,6 +1,8 @@
 """The event bus: the in-process channel between emitters and the ingestor.
 
-`emit` puts one tuple on a lock-free `SimpleQueue` and returns; it never touches the disk.
+`emit` puts one `EmittedEvent` tuple on a lock-free `SimpleQueue` and returns; it never
+touches the disk. Session starts and ends, flush requests and the stop signal travel the same
+queue, so the ingestor sees everything in emission order (`BusItem` is their union).
 The bus is bounded: if the ingestor falls `capacity` items behind, emitters wait for it to
 catch up (backpressure) instead of growing memory without limit. After each commit the
 ingestor fans the committed events out to in-process subscribers (such as a progress display).
@@ -12,9 +14,11 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TypeAlias
 
 from contextree.progress.event import Event
+from contextree.progress.session import SessionRecord
 
 log = logging.getLogger(__name__)
 
@@ -22,28 +26,66 @@ DEFAULT_CAPACITY = 1_000_000
 
 Subscriber = Callable[[Sequence[Event]], None]
 
+EmittedEvent: TypeAlias = tuple[str, str, bytes, float]
+"""One `emit`: session id, event type, encoded payload, wall-clock time (a plain tuple: it
+is built on every emit, so it must cost as little as possible)."""
+
+
+@dataclass
+class StartSession:
+    """A new session: its record and `session_started` (seq 1) commit in the same batch."""
+
+    record: SessionRecord
+    payload: bytes
+    ts: float
+
+
+@dataclass
+class EndSession:
+    """The end of a session: `session_ended` and the final record commit together."""
+
+    session_id: str
+    status: str
+    error: str | None
+    payload: bytes
+    ts: float
+
+
+@dataclass
+class FlushRequest:
+    """Set once everything queued before it is durable."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+class StopIngestor:
+    """The last item: the ingestor commits what it holds and stops."""
+
+
+BusItem: TypeAlias = EmittedEvent | StartSession | EndSession | FlushRequest | StopIngestor
+
 
 class EventBus:
     """A bounded multi-producer, single-consumer queue with post-commit fan-out."""
 
     def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
         self.capacity = capacity
-        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[BusItem] = queue.SimpleQueue()
         self._drained = threading.Condition()
         self._subscribers: list[Subscriber] = []
 
-    def put(self, item: Any) -> None:
+    def put(self, item: BusItem) -> None:
         """Enqueue one item; waits only if the ingestor is `capacity` items behind."""
         if self._queue.qsize() >= self.capacity:
             with self._drained:
                 self._drained.wait_for(lambda: self._queue.qsize() < self.capacity)
         self._queue.put(item)
 
-    def get(self, timeout: float | None = None) -> Any:
+    def get(self, timeout: float | None = None) -> BusItem:
         """Block until an item is available (consumer side)."""
         return self._queue.get(timeout=timeout)
 
-    def drain(self, first: Any, limit: int) -> list[Any]:
+    def drain(self, first: BusItem, limit: int) -> list[BusItem]:
         """Return `first` plus whatever else is queued, up to `limit` items (consumer side)."""
         items = [first]
         get = self._queue.get_nowait

@@ -15,12 +15,18 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 import msgspec
 
 from contextree.errors import IngestError
-from contextree.progress.bus import EventBus
+from contextree.progress.bus import (
+    BusItem,
+    EndSession,
+    EventBus,
+    FlushRequest,
+    StartSession,
+    StopIngestor,
+)
 from contextree.progress.event import (
     assemble_event,
     decode_event,
@@ -29,38 +35,11 @@ from contextree.progress.event import (
     format_ts,
 )
 from contextree.progress.session import FAILED, SessionMeta, SessionRecord
-from contextree.progress.store import EventStore, Transaction, encode_meta, encode_record
+from contextree.progress.store import EventStore
 
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 16_384
-
-
-@dataclass
-class StartSession:
-    """A new session: its record and `session_started` (seq 1) commit in the same batch."""
-
-    record: SessionRecord
-    payload: bytes
-    ts: float
-
-
-@dataclass
-class EndSession:
-    session_id: str
-    status: str
-    error: str | None
-    payload: bytes
-    ts: float
-
-
-@dataclass
-class FlushRequest:
-    done: threading.Event = field(default_factory=threading.Event)
-
-
-class StopIngestor:
-    pass
 
 
 @dataclass
@@ -103,7 +82,7 @@ class Ingestor(threading.Thread):
             items = self.bus.drain(first, self.max_batch)
             stop = self._process(items)
 
-    def _process(self, items: list[Any]) -> bool:
+    def _process(self, items: list[BusItem]) -> bool:
         batch = self._build(items)
         if batch.events or batch.records:
             self._commit(batch)
@@ -111,11 +90,11 @@ class Ingestor(threading.Thread):
             flush.done.set()
         return batch.stop
 
-    def _build(self, items: list[Any]) -> _Batch:
+    def _build(self, items: list[BusItem]) -> _Batch:
         batch = _Batch()
         sessions = self._sessions
         for item in items:
-            if type(item) is tuple:
+            if isinstance(item, tuple):
                 session_id, event_type, payload, t = item
                 self._add_event(batch, sessions.get(session_id), session_id, event_type, payload, t)
             elif isinstance(item, StartSession):
@@ -190,29 +169,16 @@ class Ingestor(threading.Thread):
             self.bus.publish([decode_event(value) for _, value in batch.events])
 
     def _write_batch(self, batch: _Batch) -> None:
-        store = self.store
-        metas: list[tuple[bytes, bytes]] = []
-        touched = set(batch.next_seq) | set(batch.records)
-        for sid in touched:
+        metas: dict[str, SessionMeta] = {}
+        for sid in set(batch.next_seq) | set(batch.records):
             state = self._sessions[sid]
             next_seq = batch.next_seq.get(sid, state.next_seq)
             record = batch.records.get(sid, state.record)
-            meta = SessionMeta(
+            metas[sid] = SessionMeta(
                 next_seq=next_seq, status=record.status,
                 last_ts=batch.last_ts.get(sid, state.last_ts), event_count=next_seq - 1,
             )
-            metas.append((sid.encode("ascii"), encode_meta(meta)))
-        records = [(sid.encode("ascii"), encode_record(r)) for sid, r in batch.records.items()]
-
-        def write(txn: Transaction) -> None:
-            if records:
-                txn.cursor(db=store.sessions_db).putmulti(records)
-            if batch.events:
-                txn.cursor(db=store.events_db).putmulti(batch.events)
-            txn.cursor(db=store.meta_db).putmulti(metas)
-            store.before_commit(txn)
-
-        store.write(write)
+        self.store.commit_batch(records=batch.records, events=batch.events, metas=metas)
 
     def _fail_batch(self, batch: _Batch, error: Exception) -> None:
         message = f"could not write events to {self.store.path}: {error}"
@@ -244,14 +210,9 @@ class Ingestor(threading.Thread):
         meta = SessionMeta(next_seq=seq + 1, status=FAILED, last_ts=ended_at,
                            event_count=seq)
 
-        def write(txn: Transaction) -> None:
-            txn.put(event_key(sid, seq), value, db=self.store.events_db)
-            txn.put(sid.encode("ascii"), encode_record(record), db=self.store.sessions_db)
-            txn.put(sid.encode("ascii"), encode_meta(meta), db=self.store.meta_db)
-            self.store.before_commit(txn)
-
         try:
-            self.store.write(write)
+            self.store.commit_batch(records={sid: record}, events=[(event_key(sid, seq), value)],
+                                    metas={sid: meta})
             state.next_seq = seq + 1
             state.record = record
         except Exception as exc:

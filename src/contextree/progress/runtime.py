@@ -19,15 +19,9 @@ from typing import Any
 
 from contextree import __version__
 from contextree.errors import IngestError, StoreError
-from contextree.progress.bus import EventBus
+from contextree.progress.bus import EndSession, EventBus, FlushRequest, StartSession, StopIngestor
 from contextree.progress.event import encode_payload, format_ts, without_surrogates
-from contextree.progress.ingestor import (
-    EndSession,
-    FlushRequest,
-    Ingestor,
-    StartSession,
-    StopIngestor,
-)
+from contextree.progress.ingestor import Ingestor
 from contextree.progress.session import (
     HOST,
     Session,

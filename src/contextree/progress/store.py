@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,7 +133,6 @@ class EventStore:
         self.readonly = readonly
         self._references = 1
         self._gate = _TxnGate()
-        self.commit_hook: Callable[[Transaction], None] | None = None
         self._dbs: dict[bytes, DatabaseHandle] = {}
         self._dbs_lock = threading.Lock()
         if not readonly:
@@ -279,11 +278,6 @@ class EventStore:
                 self.env.set_mapsize(grow_from * 2)
                 log.info("store map grown to %d MiB", grow_from * 2 >> 20)
 
-    def before_commit(self, txn: Transaction) -> None:
-        """Called by the ingestor inside each write; `commit_hook` lets tests inject faults."""
-        if self.commit_hook is not None:
-            self.commit_hook(txn)
-
     def last_txn_id(self) -> int:
         """The newest transaction id a reader sees: changes whenever any process commits.
 
@@ -293,6 +287,32 @@ class EventStore:
         """
         with self.read() as txn:
             return int(txn.id())
+
+    # -- the ingestor's write path ---------------------------------------------------------
+
+    def commit_batch(
+        self,
+        *,
+        records: Mapping[str, SessionRecord],
+        events: Sequence[tuple[bytes, bytes]],
+        metas: Mapping[str, SessionMeta],
+    ) -> None:
+        """Write session records, events (stored key and value, in key order within each
+        session) and status snapshots, all in one write transaction: the ingestor's group
+        commit."""
+        record_pairs = [(sid.encode("ascii"), encode_record(r)) for sid, r in records.items()]
+        meta_pairs = [(sid.encode("ascii"), encode_meta(m)) for sid, m in metas.items()]
+        sessions_db, events_db, meta_db = self.sessions_db, self.events_db, self.meta_db
+
+        def write(txn: Transaction) -> None:
+            if record_pairs:
+                txn.cursor(db=sessions_db).putmulti(record_pairs)
+            if events:
+                txn.cursor(db=events_db).putmulti(events)
+            if meta_pairs:
+                txn.cursor(db=meta_db).putmulti(meta_pairs)
+
+        self.write(write)
 
     # -- sessions -------------------------------------------------------------------------
 
