@@ -50,7 +50,19 @@ class IngestError(StoreError):
 
 
 class SessionNotFoundError(ContextreeError):
-    """No session matches the given id, prefix or `last`."""
+    """No session matches the given id, prefix or `last`.
+
+    `reason` says which: `NO_SESSIONS` (the store has none yet), `NO_MATCH` or `AMBIGUOUS`
+    (a prefix matching several), so an edge can add the right next step.
+    """
+
+    NO_SESSIONS = "no_sessions"
+    NO_MATCH = "no_match"
+    AMBIGUOUS = "ambiguous"
+
+    def __init__(self, message: str, *, reason: str = NO_MATCH) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class SessionStateError(ContextreeError):

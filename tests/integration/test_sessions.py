@@ -250,3 +250,24 @@ def test_a_failing_commit_marks_the_session_failed_and_flush_reports_it(
     assert events[-1].data["lost_count"] == 1
     record = runtime.store.get_session(session.session_id)
     assert record is not None and record.status == "failed" and "No space" in (record.error or "")
+
+
+def test_the_core_says_what_is_wrong_and_names_no_command(
+    runtime: ProgressRuntime, tmp_path: Path
+) -> None:
+    from contextree.errors import StoreNotFoundError
+    from contextree.progress import EventStore
+
+    failures: list[Exception] = []
+    for ref in ("last", "NOPE"):
+        with pytest.raises(SessionNotFoundError) as caught:
+            runtime.store.resolve_session_id(ref)
+        failures.append(caught.value)
+    with pytest.raises(StoreNotFoundError) as missing:
+        EventStore.open(tmp_path / "absent", create=False)
+    failures.append(missing.value)
+    assert [str(error) for error in failures] == [
+        "there are no sessions yet",
+        "no session matches 'NOPE'",
+        f"no store at {tmp_path / 'absent'}",
+    ]

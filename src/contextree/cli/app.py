@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import click
 
 from contextree import __version__
-from contextree.cli.common import CliContext
+from contextree.cli.common import CliContext, with_command_hint
 from contextree.engine.generation.frames import redact_secrets
 from contextree.engine.providers.http_errors import scrub_secret
 from contextree.engine.workspace.layout import resolve_workspace
@@ -100,7 +100,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     except ContextreeError as exc:
         if verbose:
             traceback.print_exc()
-        _print_error(str(exc))
+        _print_error(with_command_hint(exc))
         return 1
     except OSError as exc:
         if verbose:

@@ -21,7 +21,7 @@ import click
 
 from contextree.engine.workspace.config import load_config
 from contextree.engine.workspace.layout import Workspace, init_workspace
-from contextree.errors import ContextreeError
+from contextree.errors import ContextreeError, SessionNotFoundError, StoreNotFoundError
 from contextree.progress import EventStore, ProgressRuntime, Session
 
 log = logging.getLogger(__name__)
@@ -107,6 +107,19 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, KeyboardInterrupt):
         return "cancelled"
     return str(exc) or type(exc).__name__
+
+
+def with_command_hint(exc: ContextreeError) -> str:
+    """The core's message, plus which command to run next where the CLI knows one."""
+    message = str(exc)
+    if isinstance(exc, StoreNotFoundError):
+        return f"{message} — run `ctree init` here, or pass -C/--store"
+    if isinstance(exc, SessionNotFoundError):
+        if exc.reason == SessionNotFoundError.NO_SESSIONS:
+            return f"{message} — run a command such as `ctree scan`"
+        if exc.reason == SessionNotFoundError.NO_MATCH:
+            return f"{message} — run `ctree sessions list`"
+    return message
 
 
 def auto_prune(store: EventStore, workspace: Workspace) -> None:

@@ -373,7 +373,7 @@ class EventStore:
                         return newest.decode("ascii")
         if ref == "last":
             raise SessionNotFoundError(
-                "there are no sessions yet — run a command such as `ctree scan`"
+                "there are no sessions yet", reason=SessionNotFoundError.NO_SESSIONS
             )
         prefix = ref.upper().encode("ascii", "replace")
         matches: list[str] = []
@@ -387,11 +387,11 @@ class EventStore:
                         if bytes(key).isascii():
                             matches.append(bytes(key).decode("ascii"))
         if not matches:
-            raise SessionNotFoundError(f"no session matches {ref!r} — run `ctree sessions list`")
+            raise SessionNotFoundError(f"no session matches {ref!r}")
         if len(matches) > 1:
             raise SessionNotFoundError(
                 f"{ref!r} matches several sessions ({', '.join(m[:12] for m in matches[:3])}…) — "
-                "give more characters of the id"
+                "give more characters of the id", reason=SessionNotFoundError.AMBIGUOUS
             )
         return matches[0]
 
@@ -443,7 +443,7 @@ class EventStore:
         """Delete a session with its events and meta; refuses an active one."""
         record = self.get_session(session_id)
         if record is None:
-            raise SessionNotFoundError(f"no session {session_id} — run `ctree sessions list`")
+            raise SessionNotFoundError(f"no session {session_id}")
         if not force and effective_status(record) == ACTIVE:
             raise SessionStateError(
                 f"session {session_id} is still running (pid {record.pid}) — stop it first"
@@ -509,9 +509,7 @@ _registry_lock = threading.Lock()
 def _open_environment(path: Path, *, create: bool, map_size: int) -> lmdb.Environment:
     if not (path / "data.mdb").exists():
         if not create:
-            raise StoreNotFoundError(
-                f"no store at {path} — run `ctree init` here, or pass -C/--store"
-            )
+            raise StoreNotFoundError(f"no store at {path}")
         try:
             path.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
