@@ -12,7 +12,7 @@ from tests.engine.generation.helpers import SAMPLE_TREE, edit, write_tree
 from tests.fakes.llm_server import FakeLLMServer, error, reply
 
 from contextree.cli.app import run
-from contextree.progress.event import missing_fields
+from contextree.progress.catalog import missing_fields
 
 NODES = 12
 CANARY = "sk-cli-canary-0a1b2c3d4e5f60718293a4b5c6d7e8f9"

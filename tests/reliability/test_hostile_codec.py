@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from contextree.cli.sessions import duration_ms, format_ms, session_row_from_state
 from contextree.errors import EventError
 from contextree.progress import event as event_module
+from contextree.progress.catalog import EVENT_CATALOG
 from contextree.progress.event import (
-    EVENT_CATALOG,
     SEQ_DIGITS,
     Event,
     assemble_event,

@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from contextree.errors import EventError
+from contextree.progress.catalog import EVENT_CATALOG, missing_fields
 from contextree.progress.event import (
-    EVENT_CATALOG,
     Event,
     assemble_event,
     check_type_name,
@@ -23,7 +23,6 @@ from contextree.progress.event import (
     event_key,
     format_ts,
     is_valid_ts,
-    missing_fields,
     parse_ts,
     register_secret,
     split_event_key,

@@ -23,6 +23,7 @@ from contextree.engine.workspace.config import load_config
 from contextree.engine.workspace.layout import Workspace, init_workspace
 from contextree.errors import ContextreeError, SessionNotFoundError, StoreNotFoundError
 from contextree.progress import EventStore, ProgressRuntime, Session
+from contextree.progress.catalog import EventType
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,7 @@ def _run_body(
 def _emit_summary(session: Session, command: str, started: float, *, ok: bool,
                   **counts: Any) -> None:
     duration_ms = int((time.monotonic() - started) * 1000)
-    session.emit("command_summary", {**counts, "command": command, "ok": ok,
+    session.emit(EventType.COMMAND_SUMMARY, {**counts, "command": command, "ok": ok,
                                      "duration_ms": duration_ms})
 
 

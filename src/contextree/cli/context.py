@@ -26,6 +26,7 @@ from contextree.engine.generation.read import ContextView, read_context
 from contextree.engine.workspace.config import load_config
 from contextree.errors import GenerationError, UsageError
 from contextree.progress import Session
+from contextree.progress.catalog import EventType
 
 _json = msgspec.json.Encoder()
 
@@ -106,7 +107,7 @@ def get(cli: CliContext, path: str, agent_id: str | None, as_json: bool, history
         agent = resolve_agent(load_config(cli.workspace), agent_id)
         view = read_context(cli.workspace, session.store, path, agent)
         shown = len(view.history) if history else (1 if view.frame is not None else 0)
-        session.emit("context_read_summary", {
+        session.emit(EventType.CONTEXT_READ_SUMMARY, {
             "node_id": view.record.id, "path": view.record.path, "frame_count": shown,
             "agent_id": agent.id, "frame_type": agent.frame_type,
             "current": view.head is not None, "history": history,

@@ -20,6 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from contextree.progress import EventStore
+from contextree.progress.catalog import EventType
 from contextree.progress.event import parse_ts
 from contextree.progress.follow import Follower
 from contextree.progress.reducer import apply_events
@@ -103,8 +104,8 @@ class LiveProgress:
         return Group(*parts)
 
     def _headline(self, state: SessionState, elapsed: float) -> Text:
-        if not state.event_types["plan_constructed"]:
-            phase = "scanning" if state.event_types["scan_started"] else "starting"
+        if not state.event_types[EventType.PLAN_CONSTRUCTED]:
+            phase = "scanning" if state.event_types[EventType.SCAN_STARTED] else "starting"
             return Text(f"{phase}… {state.scan.node_count} nodes  {elapsed:.1f}s", style="bold")
         level = "" if state.current_level is None else (
             f"level {state.current_level + 1} of {state.total_levels}  ")

@@ -21,6 +21,7 @@ from contextree.cli.common import CliContext, open_store, pass_cli, run_session,
 from contextree.durations import format_duration, parse_duration
 from contextree.errors import UsageError
 from contextree.progress import EventStore, Session, SessionRecord
+from contextree.progress.catalog import EventType
 from contextree.progress.event import parse_ts, split_event_key
 from contextree.progress.follow import Follower
 from contextree.progress.reducer import replay
@@ -161,11 +162,11 @@ def _print_show(record: SessionRecord, row: dict[str, Any], state: SessionState)
                                f"{state.skipped_count} skipped, {state.failed_count} failed"))
     if state.total_levels:
         lines.append(("levels", f"{len(state.levels)} of {state.total_levels} started"))
-    if state.event_types["scan_started"]:
+    if state.event_types[EventType.SCAN_STARTED]:
         scan = state.scan
         lines.append(("scan", f"{scan.file_count} files, {scan.dir_count} dirs, "
                               f"{scan.bytes_hashed} bytes hashed, changed: {scan.changed}"))
-    if state.event_types["watch_started"]:
+    if state.event_types[EventType.WATCH_STARTED]:
         watch = state.watch
         lines.append(("watch", f"{watch.batches} batches, {watch.changes} changes"))
     if record.error:

@@ -3,8 +3,9 @@
 An event is one JSON object `{"ts", "session", "seq", "type", "data"}`. `ts` is taken when the
 event is emitted (UTC, milliseconds, `Z`, 24 characters); `seq` is assigned by the ingestor.
 The payload is encoded at emit time, so a bad payload fails at the call site and a stored event
-is exactly what was emitted. Readers ignore unknown types and fields; the catalog below is the
-one source of truth for the types and their required fields (names are append-only).
+is exactly what was emitted. Readers ignore unknown types and fields; the catalog
+(`contextree.progress.catalog`) is the one source of truth for the types and their required
+fields (names are append-only).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 import msgspec
 
 from contextree.errors import EventError
+from contextree.progress.catalog import EVENT_CATALOG
 
 log = logging.getLogger(__name__)
 
@@ -47,92 +49,6 @@ class Event(msgspec.Struct, frozen=True, gc=False):
 
 _encoder = msgspec.json.Encoder()
 _event_decoder = msgspec.json.Decoder(Event)
-
-# Every event type, with the data fields it always carries (SPEC §4). New fields are optional.
-EVENT_CATALOG: dict[str, tuple[str, ...]] = {
-    # Session
-    "session_started": ("command", "args", "workspace", "pid", "version"),
-    "session_ended": ("status", "error", "duration_ms"),
-    "command_summary": ("command", "ok", "duration_ms"),
-    "ingest_failed": ("error", "lost_count"),
-    # Scanner
-    "scan_started": ("root", "force"),
-    "scan_progress": ("node_count", "file_count", "dir_count", "bytes_hashed"),
-    "scan_completed": (
-        "node_count", "file_count", "dir_count", "bytes_hashed", "files_rehashed",
-        "root_id", "changed", "duration_ms",
-    ),
-    # Watcher
-    "watch_started": ("root", "debounce_ms", "generate"),
-    "file_changed": ("path", "change"),
-    "batch_processed": ("change_count", "nodes_updated", "root_id", "duration_ms"),
-    "watch_stopped": ("reason",),
-    # Context generate
-    "plan_constructed": (
-        "plan_id", "node_id", "path", "agent_id", "provider_name", "model", "frame_type",
-        "force", "recursive", "total_nodes", "total_levels", "skipped_count",
-    ),
-    "descendant_check_started": ("node_id", "path", "frame_type"),
-    "descendant_check_passed": ("node_id", "path", "frame_type"),
-    "descendant_check_failed": ("node_id", "path", "frame_type", "missing_count", "missing_paths"),
-    "node_skipped": ("node_id", "path", "agent_id", "frame_type", "reason"),
-    # Orchestrator
-    "generation_started": ("plan_id", "path", "total_levels", "total_nodes"),
-    "level_started": ("plan_id", "level_index", "total_levels", "node_count"),
-    "node_generation_started": (
-        "plan_id", "level_index", "node_id", "path", "agent_id", "provider_name", "frame_type",
-    ),
-    "node_generation_completed": (
-        "plan_id", "level_index", "node_id", "path", "agent_id", "provider_name", "frame_type",
-        "frame_id", "duration_ms",
-    ),
-    "node_generation_failed": (
-        "plan_id", "level_index", "node_id", "path", "agent_id", "provider_name", "frame_type",
-        "error", "duration_ms",
-    ),
-    "level_completed": (
-        "plan_id", "level_index", "completed_count", "failed_count", "node_count", "duration_ms",
-    ),
-    "generation_completed": (
-        "plan_id", "total_generated", "total_failed", "total_skipped", "duration_ms",
-    ),
-    "generation_failed": (
-        "plan_id", "reason", "failed_level_index", "total_generated", "total_failed",
-        "duration_ms",
-    ),
-    # Queue
-    "request_enqueued": (
-        "request_id", "node_id", "path", "agent_id", "frame_type", "provider_name", "priority",
-    ),
-    "request_deduplicated": ("request_id", "node_id", "path", "reason"),
-    "request_processing": ("request_id", "node_id", "path", "attempt", "queue_wait_ms"),
-    "queue_stats": ("pending", "in_flight", "completed", "failed", "deduplicated", "retrying"),
-    # Provider
-    "provider_request_sent": (
-        "request_id", "node_id", "path", "provider_name", "provider_type", "model", "attempt",
-        "prompt_chars",
-    ),
-    "provider_response_received": (
-        "request_id", "node_id", "path", "provider_name", "provider_type", "model", "attempt",
-        "duration_ms", "input_tokens", "output_tokens", "response_chars",
-    ),
-    "provider_request_failed": (
-        "request_id", "node_id", "path", "provider_name", "provider_type", "model", "attempt",
-        "duration_ms", "error", "error_kind", "status_code", "retryable",
-    ),
-    "provider_request_retrying": (
-        "request_id", "node_id", "path", "provider_name", "provider_type", "model", "attempt",
-        "delay_ms", "error",
-    ),
-    # Read
-    "context_read_summary": ("node_id", "path", "frame_count"),
-}
-
-
-def missing_fields(event_type: str, data: Mapping[str, Any]) -> list[str]:
-    """The catalog's required fields absent from `data` (empty for unknown types)."""
-    return [name for name in EVENT_CATALOG.get(event_type, ()) if name not in data]
-
 
 _valid_type_names: set[str] = set(EVENT_CATALOG)
 

@@ -14,13 +14,14 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
+from contextree.progress.catalog import EventType
 from contextree.progress.event import Event, decode_event_or_none, split_event_key
 from contextree.progress.session import ACTIVE, effective_status
 from contextree.progress.store import EventStore
 
 DEFAULT_POLL_INTERVAL_S = 0.002
 LIVENESS_INTERVAL_S = 0.5
-TERMINAL_TYPES = frozenset({"session_ended", "ingest_failed"})
+TERMINAL_TYPES = frozenset({EventType.SESSION_ENDED, EventType.INGEST_FAILED})
 _TERMINAL_MARKERS = tuple(f',"type":"{name}",'.encode() for name in TERMINAL_TYPES)
 T = TypeVar("T")
 

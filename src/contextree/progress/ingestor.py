@@ -27,6 +27,7 @@ from contextree.progress.bus import (
     StartSession,
     StopIngestor,
 )
+from contextree.progress.catalog import EventType
 from contextree.progress.event import (
     assemble_event,
     decode_event,
@@ -101,7 +102,7 @@ class Ingestor(threading.Thread):
                 sid = item.record.session_id
                 state = sessions[sid] = _SessionState(record=item.record)
                 batch.records[sid] = item.record
-                self._add_event(batch, state, sid, "session_started", item.payload, item.ts)
+                self._add_event(batch, state, sid, EventType.SESSION_STARTED, item.payload, item.ts)
             elif isinstance(item, EndSession):
                 self._add_end(batch, item)
             elif isinstance(item, FlushRequest):
@@ -139,7 +140,7 @@ class Ingestor(threading.Thread):
             return
         if state.failed:
             return  # its failure end was written when the commit failed
-        self._add_event(batch, state, end.session_id, "session_ended", end.payload, end.ts)
+        self._add_event(batch, state, end.session_id, EventType.SESSION_ENDED, end.payload, end.ts)
         record = batch.records.get(end.session_id) or state.record
         batch.records[end.session_id] = msgspec.structs.replace(
             record, status=end.status, error=end.error, ended_at=format_ts(end.ts)
@@ -206,7 +207,7 @@ class Ingestor(threading.Thread):
         sid = record.session_id
         seq = state.next_seq
         payload = encode_payload({"error": str(self.failure), "lost_count": state.lost})
-        value = assemble_event(ended_at, sid, seq, "ingest_failed", payload)
+        value = assemble_event(ended_at, sid, seq, EventType.INGEST_FAILED, payload)
         meta = SessionMeta(next_seq=seq + 1, status=FAILED, last_ts=ended_at,
                            event_count=seq)
 

@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from contextree.progress.catalog import EventType
 from contextree.progress.event import Event
 from contextree.progress.session import ACTIVE, ENDED_STATUSES, SessionRecord
 from contextree.progress.state import (
@@ -77,9 +78,9 @@ def counts_from_tail(events: list[Event]) -> NodeCounts | None:
     (a cursor read of a session's last few events, instead of a replay of all of them)."""
     for event in reversed(events):
         data = event.data
-        if event.type in ("generation_completed", "generation_failed"):
+        if event.type in (EventType.GENERATION_COMPLETED, EventType.GENERATION_FAILED):
             return NodeCounts(_count(data.get("total_generated")), _count(data.get("total_failed")))
-        if event.type == "scan_completed":
+        if event.type == EventType.SCAN_COMPLETED:
             return NodeCounts(_count(data.get("node_count")), _count(data.get("skipped_count")))
     return None
 
@@ -133,7 +134,7 @@ def _node_for(state: SessionState, data: dict[str, Any]) -> NodeState | None:
     return node
 
 
-@_on("session_started")
+@_on(EventType.SESSION_STARTED)
 def _session_started(state: SessionState, data: dict[str, Any], ts: str) -> None:
     state.command = data.get("command", state.command)
     args = data.get("args")
@@ -144,7 +145,7 @@ def _session_started(state: SessionState, data: dict[str, Any], ts: str) -> None
     state.status = ACTIVE
 
 
-@_on("session_ended")
+@_on(EventType.SESSION_ENDED)
 def _session_ended(state: SessionState, data: dict[str, Any], ts: str) -> None:
     status = data.get("status")
     state.status = status if isinstance(status, str) and status in ENDED_STATUSES else "completed"
@@ -153,14 +154,14 @@ def _session_ended(state: SessionState, data: dict[str, Any], ts: str) -> None:
     state.ended_ts = ts
 
 
-@_on("ingest_failed")
+@_on(EventType.INGEST_FAILED)
 def _ingest_failed(state: SessionState, data: dict[str, Any], ts: str) -> None:
     state.status = "failed"
     state.error = data.get("error") or "events could not be stored"
     state.ended_ts = ts
 
 
-@_on("command_summary")
+@_on(EventType.COMMAND_SUMMARY)
 def _command_summary(state: SessionState, data: dict[str, Any], ts: str) -> None:
     state.summary = dict(data)
 
@@ -168,12 +169,12 @@ def _command_summary(state: SessionState, data: dict[str, Any], ts: str) -> None
 # Scanner and watcher
 
 
-@_on("scan_started")
+@_on(EventType.SCAN_STARTED)
 def _scan_started(state: SessionState, data: dict[str, Any], ts: str) -> None:
     state.scan = ScanMetrics()
 
 
-@_on("scan_progress", "scan_completed")
+@_on(EventType.SCAN_PROGRESS, EventType.SCAN_COMPLETED)
 def _scan_counts(state: SessionState, data: dict[str, Any], ts: str) -> None:
     scan = state.scan
     for name in ("node_count", "file_count", "dir_count", "bytes_hashed", "skipped_count"):
@@ -188,7 +189,7 @@ def _scan_counts(state: SessionState, data: dict[str, Any], ts: str) -> None:
         scan.done = True
 
 
-@_on("watch_started")
+@_on(EventType.WATCH_STARTED)
 def _watch_started(state: SessionState, data: dict[str, Any], ts: str) -> None:
     watch = state.watch
     watch.root = data.get("root")
@@ -196,7 +197,7 @@ def _watch_started(state: SessionState, data: dict[str, Any], ts: str) -> None:
     watch.generate = bool(data.get("generate"))
 
 
-@_on("file_changed")
+@_on(EventType.FILE_CHANGED)
 def _file_changed(state: SessionState, data: dict[str, Any], ts: str) -> None:
     watch = state.watch
     change = str(data.get("change", "modified"))
@@ -207,7 +208,7 @@ def _file_changed(state: SessionState, data: dict[str, Any], ts: str) -> None:
         del watch.recent_changes[: RECENT_CHANGES_KEPT // 2]
 
 
-@_on("batch_processed")
+@_on(EventType.BATCH_PROCESSED)
 def _batch_processed(state: SessionState, data: dict[str, Any], ts: str) -> None:
     watch = state.watch
     watch.batches += 1
@@ -215,7 +216,7 @@ def _batch_processed(state: SessionState, data: dict[str, Any], ts: str) -> None
     watch.root_id = data.get("root_id", watch.root_id)
 
 
-@_on("watch_stopped")
+@_on(EventType.WATCH_STOPPED)
 def _watch_stopped(state: SessionState, data: dict[str, Any], ts: str) -> None:
     state.watch.stopped_reason = data.get("reason")
 
@@ -223,37 +224,38 @@ def _watch_stopped(state: SessionState, data: dict[str, Any], ts: str) -> None:
 # Context generate and orchestrator
 
 
-@_on("plan_constructed")
+@_on(EventType.PLAN_CONSTRUCTED)
 def _plan_constructed(state: SessionState, data: dict[str, Any], ts: str) -> None:
     state.plan = dict(data)
     state.total_nodes = _int(data.get("total_nodes")) or 0
     state.total_levels = _int(data.get("total_levels")) or 0
 
 
-@_on("descendant_check_started", "descendant_check_passed", "descendant_check_failed")
+@_on(EventType.DESCENDANT_CHECK_STARTED, EventType.DESCENDANT_CHECK_PASSED,
+     EventType.DESCENDANT_CHECK_FAILED)
 def _descendant_check(state: SessionState, data: dict[str, Any], ts: str) -> None:
     state.descendant_check = dict(data)
 
 
-@_on("generation_started")
+@_on(EventType.GENERATION_STARTED)
 def _generation_started(state: SessionState, data: dict[str, Any], ts: str) -> None:
     state.generation_status = "running"
     state.total_levels = _int(data.get("total_levels")) or state.total_levels
     state.total_nodes = _int(data.get("total_nodes")) or state.total_nodes
 
 
-@_on("generation_completed")
+@_on(EventType.GENERATION_COMPLETED)
 def _generation_completed(state: SessionState, data: dict[str, Any], ts: str) -> None:
     state.generation_status = "completed"
 
 
-@_on("generation_failed")
+@_on(EventType.GENERATION_FAILED)
 def _generation_failed(state: SessionState, data: dict[str, Any], ts: str) -> None:
     state.generation_status = "failed"
     state.generation_reason = data.get("reason")
 
 
-@_on("level_started")
+@_on(EventType.LEVEL_STARTED)
 def _level_started(state: SessionState, data: dict[str, Any], ts: str) -> None:
     index = _int(data.get("level_index")) or 0
     level = state.levels.setdefault(index, LevelState(index=index))
@@ -264,7 +266,7 @@ def _level_started(state: SessionState, data: dict[str, Any], ts: str) -> None:
     state.total_levels = _int(data.get("total_levels")) or state.total_levels
 
 
-@_on("level_completed")
+@_on(EventType.LEVEL_COMPLETED)
 def _level_completed(state: SessionState, data: dict[str, Any], ts: str) -> None:
     index = _int(data.get("level_index")) or 0
     level = state.levels.setdefault(index, LevelState(index=index))
@@ -275,7 +277,7 @@ def _level_completed(state: SessionState, data: dict[str, Any], ts: str) -> None
     level.status = "failed" if level.failed_count else "completed"
 
 
-@_on("node_generation_started")
+@_on(EventType.NODE_GENERATION_STARTED)
 def _node_started(state: SessionState, data: dict[str, Any], ts: str) -> None:
     node = _node_for(state, data)
     if node is None:
@@ -289,7 +291,7 @@ def _node_started(state: SessionState, data: dict[str, Any], ts: str) -> None:
         state.set_node_status(node, QUEUED)
 
 
-@_on("node_generation_completed")
+@_on(EventType.NODE_GENERATION_COMPLETED)
 def _node_completed(state: SessionState, data: dict[str, Any], ts: str) -> None:
     node = _node_for(state, data)
     if node is None:
@@ -300,7 +302,7 @@ def _node_completed(state: SessionState, data: dict[str, Any], ts: str) -> None:
     state.set_node_status(node, COMPLETED)
 
 
-@_on("node_generation_failed")
+@_on(EventType.NODE_GENERATION_FAILED)
 def _node_failed(state: SessionState, data: dict[str, Any], ts: str) -> None:
     node = _node_for(state, data)
     if node is None:
@@ -311,7 +313,7 @@ def _node_failed(state: SessionState, data: dict[str, Any], ts: str) -> None:
     state.set_node_status(node, FAILED)
 
 
-@_on("node_skipped")
+@_on(EventType.NODE_SKIPPED)
 def _node_skipped(state: SessionState, data: dict[str, Any], ts: str) -> None:
     node = _node_for(state, data)
     if node is None:
@@ -323,14 +325,14 @@ def _node_skipped(state: SessionState, data: dict[str, Any], ts: str) -> None:
 # Queue and provider
 
 
-@_on("request_enqueued")
+@_on(EventType.REQUEST_ENQUEUED)
 def _request_enqueued(state: SessionState, data: dict[str, Any], ts: str) -> None:
     node = _node_for(state, data)
     if node is not None and node.status == PENDING:
         state.set_node_status(node, QUEUED)
 
 
-@_on("request_processing")
+@_on(EventType.REQUEST_PROCESSING)
 def _request_processing(state: SessionState, data: dict[str, Any], ts: str) -> None:
     node = _node_for(state, data)
     if node is None:
@@ -341,7 +343,7 @@ def _request_processing(state: SessionState, data: dict[str, Any], ts: str) -> N
     state.set_node_status(node, SENDING)
 
 
-@_on("provider_request_sent")
+@_on(EventType.PROVIDER_REQUEST_SENT)
 def _provider_sent(state: SessionState, data: dict[str, Any], ts: str) -> None:
     state.provider.requests += 1
     node = _node_for(state, data)
@@ -352,7 +354,7 @@ def _provider_sent(state: SessionState, data: dict[str, Any], ts: str) -> None:
     state.set_node_status(node, WAITING)
 
 
-@_on("provider_response_received")
+@_on(EventType.PROVIDER_RESPONSE_RECEIVED)
 def _provider_received(state: SessionState, data: dict[str, Any], ts: str) -> None:
     provider = state.provider
     latency = _int(data.get("duration_ms")) or 0
@@ -373,7 +375,7 @@ def _provider_received(state: SessionState, data: dict[str, Any], ts: str) -> No
     state.set_node_status(node, COMPLETED)
 
 
-@_on("provider_request_failed")
+@_on(EventType.PROVIDER_REQUEST_FAILED)
 def _provider_failed(state: SessionState, data: dict[str, Any], ts: str) -> None:
     state.provider.failures += 1
     node = _node_for(state, data)
@@ -390,7 +392,7 @@ def _provider_failed(state: SessionState, data: dict[str, Any], ts: str) -> None
         state.set_node_status(node, FAILED)
 
 
-@_on("provider_request_retrying")
+@_on(EventType.PROVIDER_REQUEST_RETRYING)
 def _provider_retrying(state: SessionState, data: dict[str, Any], ts: str) -> None:
     state.provider.retries += 1
     node = _node_for(state, data)
@@ -404,6 +406,6 @@ def _provider_retrying(state: SessionState, data: dict[str, Any], ts: str) -> No
     state.set_node_status(node, RETRYING)
 
 
-@_on("queue_stats")
+@_on(EventType.QUEUE_STATS)
 def _queue_stats(state: SessionState, data: dict[str, Any], ts: str) -> None:
     state.queue = {key: value for key, value in data.items() if isinstance(value, int)}

@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from contextree.progress.catalog import EventType
 from contextree.progress.session import ACTIVE
 
 PENDING, QUEUED, SENDING, WAITING = "pending", "queued", "sending", "waiting"
@@ -233,8 +234,8 @@ class SessionState:
             },
             "levels": [_level_json(level) for level in self.level_list()],
             "nodes": {path: _node_json(node) for path, node in sorted(self.nodes.items())},
-            "scan": asdict(self.scan) if self.event_types["scan_started"] else None,
-            "watch": _watch_json(self.watch) if self.event_types["watch_started"] else None,
+            "scan": asdict(self.scan) if self.event_types[EventType.SCAN_STARTED] else None,
+            "watch": _watch_json(self.watch) if self.event_types[EventType.WATCH_STARTED] else None,
             "queue": self.queue or None,
             "provider": asdict(self.provider) if self.provider.requests else None,
             "summary": self.summary or None,

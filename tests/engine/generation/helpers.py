@@ -18,7 +18,7 @@ from contextree.engine.providers.base import (
     ProviderConfig,
 )
 from contextree.errors import ProviderError
-from contextree.progress.event import EVENT_CATALOG, missing_fields
+from contextree.progress.catalog import EVENT_CATALOG, missing_fields
 
 OLD = time.time() - 3600  # backdated files: scans trust their stat
 

@@ -20,7 +20,7 @@ from contextree.engine.providers.base import GenerationRequest
 from contextree.engine.workspace.layout import Workspace
 from contextree.errors import GenerationError
 from contextree.progress import EventStore
-from contextree.progress.event import EVENT_CATALOG
+from contextree.progress.catalog import EVENT_CATALOG
 
 from .conftest import ConfigureProvider
 from .helpers import (

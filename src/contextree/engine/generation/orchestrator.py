@@ -32,6 +32,7 @@ from contextree.engine.generation.queue import (
 from contextree.engine.providers.base import GenerationRequest
 from contextree.engine.workspace.tree import DIRECTORY, NodeRecord
 from contextree.errors import GenerationError
+from contextree.progress.catalog import EventType
 
 FAILURES_KEPT = 50
 
@@ -99,7 +100,7 @@ class Orchestrator:
         target = plan.target
         identity = {"node_id": target.id, "path": target.path, "frame_type": plan.frame_type}
         config = self.provider.config
-        self.emitter.emit("plan_constructed", {
+        self.emitter.emit(EventType.PLAN_CONSTRUCTED, {
             "plan_id": plan.plan_id, **identity, "agent_id": self.agent.id,
             "provider_name": config.name, "model": config.model, "force": plan.force,
             "recursive": plan.recursive, "total_nodes": plan.total_nodes,
@@ -112,12 +113,13 @@ class Orchestrator:
             self._skipped(plan, record, "head_reuse")
 
     def _descendant_check(self, plan: Plan, identity: dict[str, Any]) -> None:
-        self.emitter.emit("descendant_check_started", {"plan_id": plan.plan_id, **identity})
+        self.emitter.emit(EventType.DESCENDANT_CHECK_STARTED, {"plan_id": plan.plan_id, **identity})
         missing = plan.missing_paths
         if not missing:
-            self.emitter.emit("descendant_check_passed", {"plan_id": plan.plan_id, **identity})
+            self.emitter.emit(EventType.DESCENDANT_CHECK_PASSED,
+                              {"plan_id": plan.plan_id, **identity})
             return
-        self.emitter.emit("descendant_check_failed", {
+        self.emitter.emit(EventType.DESCENDANT_CHECK_FAILED, {
             "plan_id": plan.plan_id, **identity, "missing_count": len(missing),
             "missing_paths": missing[:MISSING_PATHS_REPORTED],
         })
@@ -135,7 +137,7 @@ class Orchestrator:
         started = time.monotonic()
         outcome = GenerationOutcome(plan.plan_id, total_nodes=plan.total_nodes,
                                     reused=len(plan.reused))
-        self.emitter.emit("generation_started", {
+        self.emitter.emit(EventType.GENERATION_STARTED, {
             "plan_id": plan.plan_id, "path": plan.target.path, "total_levels": len(plan.levels),
             "total_nodes": plan.total_nodes, "planned_count": plan.planned_count,
         })
@@ -173,7 +175,7 @@ class Orchestrator:
                 outcome.blocked += 1
             else:
                 runnable.append(record)
-        self.emitter.emit("level_started", {
+        self.emitter.emit(EventType.LEVEL_STARTED, {
             "plan_id": plan.plan_id, "level_index": index, "total_levels": len(plan.levels),
             "node_count": len(runnable), "skipped_count": len(level) - len(runnable),
         })
@@ -183,7 +185,7 @@ class Orchestrator:
         failed = [record for record, ok in zip(runnable, results, strict=True) if not ok]
         for record in failed:
             blocked.update(ancestors(record.path))
-        self.emitter.emit("level_completed", {
+        self.emitter.emit(EventType.LEVEL_COMPLETED, {
             "plan_id": plan.plan_id, "level_index": index,
             "completed_count": len(runnable) - len(failed), "failed_count": len(failed),
             "node_count": len(runnable), "duration_ms": _ms_since(started),
@@ -194,7 +196,7 @@ class Orchestrator:
         self, plan: Plan, index: int, record: NodeRecord, outcome: GenerationOutcome
     ) -> bool:
         identity = self._identity(plan, record, index)
-        self.emitter.emit("node_generation_started", identity)
+        self.emitter.emit(EventType.NODE_GENERATION_STARTED, identity)
         started = time.monotonic()
         job = GenerationJob(
             node_id=record.id, path=record.path, node_type=record.type, agent_id=self.agent.id,
@@ -208,7 +210,7 @@ class Orchestrator:
             outcome.failed += 1
             if len(outcome.failures) < FAILURES_KEPT:
                 outcome.failures.append((record.path, str(failure)))
-            self.emitter.emit("node_generation_failed", {
+            self.emitter.emit(EventType.NODE_GENERATION_FAILED, {
                 **identity, "error": str(failure), "error_kind": failure.kind,
                 "attempts": failure.attempts, "duration_ms": _ms_since(started),
             })
@@ -221,7 +223,7 @@ class Orchestrator:
         outcome.generated += 1
         outcome.input_tokens += frame.input_tokens or 0
         outcome.output_tokens += frame.output_tokens or 0
-        self.emitter.emit("node_generation_completed", {
+        self.emitter.emit(EventType.NODE_GENERATION_COMPLETED, {
             **identity, "frame_id": frame.frame_id, "duration_ms": _ms_since(started),
             "attempts": result.attempts, "model": frame.model,
             "input_tokens": frame.input_tokens, "output_tokens": frame.output_tokens,
@@ -245,7 +247,7 @@ class Orchestrator:
                 "provider_name": self.provider.config.name, "frame_type": plan.frame_type}
 
     def _skipped(self, plan: Plan, record: NodeRecord, reason: str, **extra: Any) -> None:
-        self.emitter.emit("node_skipped", {
+        self.emitter.emit(EventType.NODE_SKIPPED, {
             "plan_id": plan.plan_id, "node_id": record.id, "path": record.path,
             "agent_id": self.agent.id, "frame_type": plan.frame_type, "reason": reason, **extra,
         })
@@ -256,11 +258,11 @@ class Orchestrator:
                   "total_failed": outcome.failed, "total_skipped": outcome.skipped,
                   "duration_ms": outcome.duration_ms}
         if reason is None and outcome.ok:
-            self.emitter.emit("generation_completed", totals)
+            self.emitter.emit(EventType.GENERATION_COMPLETED, totals)
             return
         if reason is None:
             reason = _failure_reason(outcome, failed_level)
-        self.emitter.emit("generation_failed", {**totals, "reason": reason,
+        self.emitter.emit(EventType.GENERATION_FAILED, {**totals, "reason": reason,
                                                 "failed_level_index": failed_level})
 
 

@@ -35,6 +35,7 @@ from contextree.engine.generation.queue_support import (
 from contextree.engine.providers.base import GenerationRequest, Provider, ProviderConfig
 from contextree.engine.providers.http_errors import timeout_error
 from contextree.errors import ContextreeError, ProviderError
+from contextree.progress.catalog import EventType
 from contextree.progress.event import now_ts
 
 TIMEOUT_GRACE_S = 10.0
@@ -164,8 +165,10 @@ class GenerationQueue:
         self._limits: dict[str, ProviderLimits] = {}
         self._in_flight: dict[tuple[str, str, str], tuple[str, asyncio.Future[JobResult]]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self._reporter = StatsReporter(lambda: emitter.emit("queue_stats", vars(self.stats)),
-                                       lambda: self.stats.busy)
+        self._reporter = StatsReporter(
+            lambda: emitter.emit(EventType.QUEUE_STATS, vars(self.stats)),
+            lambda: self.stats.busy,
+        )
         self._committer = FrameCommitter(frames)
 
     # -- the public side ------------------------------------------------------------------
@@ -186,7 +189,7 @@ class GenerationQueue:
             future.set_result(JobResult(head, request_id, attempts=0, provider_ms=0, reused=True))
             return future
         self._in_flight[job.key] = (request_id, future)
-        self._emit(job, request_id, "request_enqueued", priority=job.priority)
+        self._emit(job, request_id, EventType.REQUEST_ENQUEUED, priority=job.priority)
         self.stats.pending += 1
         self._reporter.changed()
         task = loop.create_task(self._run(job, request_id, future))
@@ -264,7 +267,7 @@ class GenerationQueue:
             if not will_retry:
                 raise JobFailed(str(outcome), kind=outcome.kind, attempts=attempt)
             delay_s = self.retry.delay_s(attempt, outcome.retry_after_s, self._draw())
-            self._emit_provider(job, request_id, "provider_request_retrying", attempt + 1,
+            self._emit_provider(job, request_id, EventType.PROVIDER_REQUEST_RETRYING, attempt + 1,
                                 delay_ms=round(delay_s * 1000), error=str(outcome))
             self.stats.retrying += 1
             self._reporter.changed()
@@ -282,7 +285,8 @@ class GenerationQueue:
         self.stats.in_flight += 1
         self._reporter.changed()
         wait_ms = max(0, round((self.clock.now() - ready_at) * 1000))
-        self._emit(job, request_id, "request_processing", attempt=attempt, queue_wait_ms=wait_ms)
+        self._emit(job, request_id, EventType.REQUEST_PROCESSING, attempt=attempt,
+                   queue_wait_ms=wait_ms)
 
     async def _build(self, job: GenerationJob, request_id: str, attempt: int) -> GenerationRequest:
         try:
@@ -298,7 +302,7 @@ class GenerationQueue:
     ) -> tuple[Any, int]:
         """One provider call: the response or the `ProviderError`, and its duration."""
         handle = job.provider
-        self._emit_provider(job, request_id, "provider_request_sent", attempt,
+        self._emit_provider(job, request_id, EventType.PROVIDER_REQUEST_SENT, attempt,
                             prompt_chars=len(request.system_prompt) + len(request.user_prompt))
         started = time.monotonic()
         outcome: Any
@@ -315,7 +319,7 @@ class GenerationQueue:
         duration_ms = round((time.monotonic() - started) * 1000)
         if not isinstance(outcome, ProviderError):
             self._emit_provider(
-                job, request_id, "provider_response_received", attempt,
+                job, request_id, EventType.PROVIDER_RESPONSE_RECEIVED, attempt,
                 duration_ms=duration_ms, input_tokens=outcome.input_tokens,
                 output_tokens=outcome.output_tokens, response_chars=len(outcome.content),
                 response_model=outcome.model,
@@ -342,15 +346,16 @@ class GenerationQueue:
 
     # -- events ---------------------------------------------------------------------------
 
-    def _emit(self, job: GenerationJob, request_id: str, event_type: str, **data: Any) -> None:
+    def _emit(self, job: GenerationJob, request_id: str, event_type: EventType,
+              **data: Any) -> None:
         self.emitter.emit(event_type, {
             **job.context, "request_id": request_id, "node_id": job.node_id, "path": job.path,
             "agent_id": job.agent_id, "frame_type": job.frame_type,
             "provider_name": job.provider.config.name, **data,
         })
 
-    def _emit_provider(self, job: GenerationJob, request_id: str, event_type: str, attempt: int,
-                       **data: Any) -> None:
+    def _emit_provider(self, job: GenerationJob, request_id: str, event_type: EventType,
+                       attempt: int, **data: Any) -> None:
         config = job.provider.config
         self._emit(job, request_id, event_type, provider_type=config.type, model=config.model,
                    attempt=attempt, **data)
@@ -358,7 +363,7 @@ class GenerationQueue:
     def _emit_failed(self, job: GenerationJob, request_id: str, attempt: int, duration_ms: int,
                      error: ProviderError, will_retry: bool) -> None:
         self._emit_provider(
-            job, request_id, "provider_request_failed", attempt, duration_ms=duration_ms,
+            job, request_id, EventType.PROVIDER_REQUEST_FAILED, attempt, duration_ms=duration_ms,
             error=str(error), error_kind=error.kind, status_code=error.status_code,
             retryable=will_retry, transient=error.retryable,
         )
@@ -367,4 +372,4 @@ class GenerationQueue:
                       **extra: Any) -> None:
         self.stats.deduplicated += 1
         self._reporter.changed()
-        self._emit(job, request_id, "request_deduplicated", reason=reason, **extra)
+        self._emit(job, request_id, EventType.REQUEST_DEDUPLICATED, reason=reason, **extra)

@@ -27,6 +27,7 @@ from contextree.engine.workspace.tree import (
     tree_summary,
 )
 from contextree.errors import UsageError
+from contextree.progress.catalog import EventType
 from contextree.progress.event import now_ts
 from contextree.progress.schema import TREE_LAST_SCAN, TREE_SUMMARY
 
@@ -90,12 +91,12 @@ def scan_workspace(
     previous = tree.load_records()
     if ROOT not in previous:
         target = ROOT
-    emitter.emit("scan_started", {"root": target, "force": force})
+    emitter.emit(EventType.SCAN_STARTED, {"root": target, "force": force})
     last_reported: dict[str, int] = {}
 
     def progress(counts: ScanCounts) -> None:
         last_reported.update(_progress_data(counts))
-        emitter.emit("scan_progress", dict(last_reported))
+        emitter.emit(EventType.SCAN_PROGRESS, dict(last_reported))
 
     rules = IgnoreRules.for_workspace(workspace, config.ignore_patterns)
     builder = TreeBuilder(workspace.root, rules, previous, force=force, on_progress=progress)
@@ -130,7 +131,7 @@ def scan_workspace(
             TREE_LAST_SCAN: last_scan,
         },
     )
-    emitter.emit("scan_completed", result.event_data())
+    emitter.emit(EventType.SCAN_COMPLETED, result.event_data())
     return result
 
 

@@ -40,6 +40,7 @@ from contextree.engine.workspace.tree import (
     tree_summary,
 )
 from contextree.errors import WorkspaceError
+from contextree.progress.catalog import EventType
 from contextree.progress.event import now_ts
 from contextree.progress.schema import TREE_SUMMARY
 
@@ -139,7 +140,8 @@ class _TreeWatcher:
         if not changes:
             return None
         for change in changes:
-            self.emitter.emit("file_changed", {"path": change.path, "change": change.change})
+            self.emitter.emit(EventType.FILE_CHANGED,
+                              {"path": change.path, "change": change.change})
         updated = sorted(p for p in before.keys() | after.keys() if before.get(p) != after.get(p))
         return _report_batch(self, self.emitter, changes, updated, started)
 
@@ -254,7 +256,7 @@ def watch_workspace(
                 if not announced:
                     announced = True
                     emitter.emit(
-                        "watch_started",
+                        EventType.WATCH_STARTED,
                         {"root": ROOT, "debounce_ms": debounce_ms, "generate": generate},
                     )
                 if not synced:
@@ -270,7 +272,7 @@ def watch_workspace(
         break
     result.reason = getattr(stop_event, "reason", "stopped") if stop_event.is_set() else "ended"
     result.root_id = watcher.index.root_id
-    emitter.emit("watch_stopped", {"reason": result.reason})
+    emitter.emit(EventType.WATCH_STOPPED, {"reason": result.reason})
     return result
 
 
@@ -311,7 +313,7 @@ def _process_batch(
     if not changes:
         return None
     for change in changes:
-        emitter.emit("file_changed", {"path": change.path, "change": change.change})
+        emitter.emit(EventType.FILE_CHANGED, {"path": change.path, "change": change.change})
     updated = watcher.apply(changes)
     return _report_batch(watcher, emitter, changes, updated, started)
 
@@ -330,7 +332,7 @@ def _report_batch(
         duration_ms=int((time.monotonic() - started) * 1000),
     )
     emitter.emit(
-        "batch_processed",
+        EventType.BATCH_PROCESSED,
         {
             "change_count": len(changes),
             "nodes_updated": len(updated),

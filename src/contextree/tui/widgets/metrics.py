@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from contextree.progress.catalog import EventType
 from contextree.progress.state import SessionState
 from contextree.tui.format import format_bytes, format_count, format_ms
 
@@ -26,7 +27,8 @@ class MetricsPanel(Static):
 
         `compact` shortens long ids (the panel then shares the width with the activity list).
         """
-        if not (state.event_types["scan_started"] or state.event_types["watch_started"]):
+        types = state.event_types
+        if not (types[EventType.SCAN_STARTED] or types[EventType.WATCH_STARTED]):
             return False
         text = metrics_text(state, compact=compact)
         if text != self._shown:
@@ -39,9 +41,9 @@ class MetricsPanel(Static):
 
 def metrics_text(state: SessionState, *, compact: bool = False) -> Text:
     text = Text()
-    if state.event_types["scan_started"]:
+    if state.event_types[EventType.SCAN_STARTED]:
         _scan(text, state, compact)
-    if state.event_types["watch_started"]:
+    if state.event_types[EventType.WATCH_STARTED]:
         if text.plain:
             text.append("\n")
         _watch(text, state, compact)
