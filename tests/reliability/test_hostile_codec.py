@@ -18,9 +18,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from contextree import secrets as secrets_module
 from contextree.cli.sessions import duration_ms, format_ms, session_row_from_state
 from contextree.errors import EventError
-from contextree.progress import event as event_module
 from contextree.progress.catalog import EVENT_CATALOG
 from contextree.progress.event import (
     SEQ_DIGITS,
@@ -31,13 +31,13 @@ from contextree.progress.event import (
     encode_payload,
     event_key,
     format_ts,
-    register_secret,
     session_prefix,
     split_event_key,
 )
 from contextree.progress.reducer import counts_from_tail, replay
 from contextree.progress.session import SessionRecord, effective_status
 from contextree.progress.store import decode_record
+from contextree.secrets import register_secret
 from tests.reliability.figures import report_figures
 
 EXAMPLES = 2000 if os.environ.get("CTREE_LONG") == "1" else 200
@@ -208,7 +208,7 @@ secrets_text = st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=12
 def test_a_registered_secret_never_survives_into_a_stored_payload(
     secret: str, before: str, after: str, where: str
 ) -> None:
-    saved = list(event_module._secrets)
+    saved = list(secrets_module._secrets)
     try:
         register_secret(secret)
         text = before + secret + after
@@ -224,4 +224,4 @@ def test_a_registered_secret_never_survives_into_a_stored_payload(
         assert secret not in json.dumps(decoded, ensure_ascii=False)
         assert secret not in payload.decode("utf-8", "replace")
     finally:
-        event_module._secrets[:] = saved
+        secrets_module._secrets[:] = saved

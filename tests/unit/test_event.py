@@ -24,9 +24,9 @@ from contextree.progress.event import (
     format_ts,
     is_valid_ts,
     parse_ts,
-    register_secret,
     split_event_key,
 )
+from contextree.secrets import register_secret
 
 SID = "01JD0000000000000000000000"
 

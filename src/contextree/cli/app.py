@@ -15,10 +15,10 @@ import click
 
 from contextree import __version__
 from contextree.cli.common import CliContext, with_command_hint
-from contextree.engine.generation.frames import redact_secrets
-from contextree.engine.providers.http_errors import scrub_secret
 from contextree.engine.workspace.layout import resolve_workspace
 from contextree.errors import ContextreeError
+from contextree.progress.session import CANCELLED
+from contextree.secrets import redact_registered, scrub_text
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -48,7 +48,7 @@ class RedactCredentials(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        scrubbed = redact_secrets(scrub_secret(message, None))
+        scrubbed = redact_registered(scrub_text(message))
         if scrubbed != message:
             record.msg, record.args = scrubbed, None
         return True
@@ -95,7 +95,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         _print_error(_usage_message(exc))
         return 1
     except (click.exceptions.Abort, KeyboardInterrupt):  # click turns Ctrl-C into Abort
-        _print_error("cancelled")
+        _print_error(CANCELLED)
         return 130
     except ContextreeError as exc:
         if verbose:

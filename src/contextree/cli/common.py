@@ -24,6 +24,7 @@ from contextree.engine.workspace.layout import Workspace, init_workspace
 from contextree.errors import ContextreeError, SessionNotFoundError, StoreNotFoundError
 from contextree.progress import EventStore, ProgressRuntime, Session
 from contextree.progress.catalog import EventType
+from contextree.progress.session import failure_message
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ def _run_body(
                 listener(session)
             summary = body(session)
         except BaseException as exc:
-            _emit_summary(session, command, started, ok=False, error=_describe(exc))
+            _emit_summary(session, command, started, ok=False, error=failure_message(exc))
             raise
         _emit_summary(session, command, started, ok=True, **summary)
     return summary
@@ -102,12 +103,6 @@ def _emit_summary(session: Session, command: str, started: float, *, ok: bool,
     duration_ms = int((time.monotonic() - started) * 1000)
     session.emit(EventType.COMMAND_SUMMARY, {**counts, "command": command, "ok": ok,
                                      "duration_ms": duration_ms})
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, KeyboardInterrupt):
-        return "cancelled"
-    return str(exc) or type(exc).__name__
 
 
 def with_command_hint(exc: ContextreeError) -> str:

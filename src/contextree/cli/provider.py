@@ -20,9 +20,9 @@ from contextree.cli.agent import table_console
 from contextree.cli.common import CliContext, pass_cli, run_session
 from contextree.engine.generation.generate import ProviderCheck, check_provider
 from contextree.engine.providers.base import STANDARD_KEY_VARIABLES, ProviderConfig
-from contextree.engine.providers.http_errors import redact_url
 from contextree.engine.workspace.config import Config, load_config
 from contextree.progress import Session
+from contextree.secrets import redact_url
 
 _json = msgspec.json.Encoder()
 

@@ -10,6 +10,7 @@ import click
 from contextree.cli.common import CliContext, pass_cli, run_session
 from contextree.engine.workspace.scan import ScanResult, scan_workspace
 from contextree.progress import EventStore, Session
+from contextree.sizes import format_bytes
 
 SKIPPED_SHOWN = 5
 
@@ -48,7 +49,8 @@ def describe_scan(result: ScanResult, *, verbose: bool = False) -> str:
     lines = [
         f"scanned{where} {counts.file_count} files, {counts.dir_count} directories in "
         f"{result.duration_ms} ms — {counts.files_rehashed} read "
-        f"({_megabytes(counts.bytes_hashed)}), tree {'changed' if result.changed else 'unchanged'}"
+        f"({format_bytes(counts.bytes_hashed)}), "
+        f"tree {'changed' if result.changed else 'unchanged'}"
         f", root {(result.root_id or '-')[:16]}"
     ]
     if result.skipped:
@@ -58,7 +60,3 @@ def describe_scan(result: ScanResult, *, verbose: bool = False) -> str:
         if len(shown) < len(result.skipped):
             lines.append(f"  … {len(result.skipped) - len(shown)} more (see -v)")
     return "\n".join(lines)
-
-
-def _megabytes(count: int) -> str:
-    return f"{count / 1_000_000:.1f} MB"

@@ -27,6 +27,7 @@ from contextree.progress.follow import Follower
 from contextree.progress.reducer import replay
 from contextree.progress.session import ACTIVE, INTERRUPTED, effective_status
 from contextree.progress.state import SessionState
+from contextree.sizes import format_bytes
 
 _json = msgspec.json.Encoder()
 STATUS_STYLES = {"active": "cyan", "completed": "green", "failed": "red", "interrupted": "yellow"}
@@ -165,7 +166,7 @@ def _print_show(record: SessionRecord, row: dict[str, Any], state: SessionState)
     if state.event_types[EventType.SCAN_STARTED]:
         scan = state.scan
         lines.append(("scan", f"{scan.file_count} files, {scan.dir_count} dirs, "
-                              f"{scan.bytes_hashed} bytes hashed, changed: {scan.changed}"))
+                              f"{format_bytes(scan.bytes_hashed)} hashed, changed: {scan.changed}"))
     if state.event_types[EventType.WATCH_STARTED]:
         watch = state.watch
         lines.append(("watch", f"{watch.batches} batches, {watch.changes} changes"))

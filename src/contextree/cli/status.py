@@ -12,6 +12,7 @@ from contextree.engine.generation.read import coverage_source
 from contextree.engine.workspace.config import load_config
 from contextree.engine.workspace.status import WorkspaceStatus, workspace_status
 from contextree.progress import EventStore, Session
+from contextree.sizes import format_bytes
 
 
 @click.command()
@@ -55,7 +56,7 @@ def describe_status(status: WorkspaceStatus) -> str:
         rows.append((
             "tree",
             f"{status.node_count} nodes ({status.file_count} files, {status.dir_count} "
-            f"directories), {status.total_bytes / 1_000_000:.1f} MB, "
+            f"directories), {format_bytes(status.total_bytes)}, "
             f"root {(status.root_id or '-')[:16]}",
         ))
         rows.append(("last scan", status.last_scan_at or "never"))

@@ -21,6 +21,7 @@ import msgspec
 
 from contextree.errors import EventError
 from contextree.progress.catalog import EVENT_CATALOG
+from contextree.secrets import has_registered_secrets, scrub_payload
 
 log = logging.getLogger(__name__)
 
@@ -64,47 +65,6 @@ def check_type_name(event_type: str) -> None:
     _valid_type_names.add(event_type)
 
 
-_secrets: list[bytes] = []
-REDACTED = b"[redacted]"
-_REDACTED_TEXT = REDACTED.decode("ascii")
-
-
-def register_secret(value: str) -> None:
-    """Never let `value` (an API key, a token) reach the store: it is redacted from payloads."""
-    if len(value) < 4:
-        return
-    encoded = _encoder.encode(value)[1:-1]
-    if encoded not in _secrets:
-        _secrets.append(encoded)
-
-
-def scrub_secrets(payload: bytes) -> bytes:
-    """Replace every registered secret in an encoded payload with `[redacted]`.
-
-    The bytes only tell whether a secret may be there; the replacement is made in the decoded
-    strings (keys and values). A byte match can begin inside an escape sequence (a key of
-    zeros after the `\\u0000` of a NUL), and replacing it there would break the JSON and
-    leave part of the secret behind.
-    """
-    found = [secret for secret in _secrets if secret in payload]
-    if not found:
-        return payload
-    texts = [str(msgspec.json.decode(b'"' + secret + b'"')) for secret in found]
-    return _encoder.encode(_scrub_value(msgspec.json.decode(payload), texts))
-
-
-def _scrub_value(value: Any, texts: list[str]) -> Any:
-    if isinstance(value, str):
-        for text in texts:
-            value = value.replace(text, _REDACTED_TEXT)
-        return value
-    if isinstance(value, dict):
-        return {_scrub_value(key, texts): _scrub_value(item, texts) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_scrub_value(item, texts) for item in value]
-    return value
-
-
 def encode_payload(data: Mapping[str, Any] | None) -> bytes:
     """Encode an event's `data` object, raising `EventError` if it is not JSON or too large."""
     if data is None:
@@ -120,8 +80,8 @@ def encode_payload(data: Mapping[str, Any] | None) -> bytes:
         ) from exc
     if payload[:1] != b"{":
         raise EventError("event data must be a JSON object (a dict)")
-    if _secrets:
-        payload = scrub_secrets(payload)
+    if has_registered_secrets():
+        payload = scrub_payload(payload)
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise EventError(
             f"event data is {len(payload)} bytes, over the {MAX_PAYLOAD_BYTES}-byte limit — "

@@ -23,6 +23,7 @@ from contextree.progress.state import (
     QUEUED,
     RECENT_CHANGES_KEPT,
     RETRYING,
+    RUNNING,
     SENDING,
     SKIPPED,
     WAITING,
@@ -148,7 +149,7 @@ def _session_started(state: SessionState, data: dict[str, Any], ts: str) -> None
 @_on(EventType.SESSION_ENDED)
 def _session_ended(state: SessionState, data: dict[str, Any], ts: str) -> None:
     status = data.get("status")
-    state.status = status if isinstance(status, str) and status in ENDED_STATUSES else "completed"
+    state.status = status if isinstance(status, str) and status in ENDED_STATUSES else COMPLETED
     state.error = data.get("error") or state.error
     state.duration_ms = _int(data.get("duration_ms"))
     state.ended_ts = ts
@@ -156,7 +157,7 @@ def _session_ended(state: SessionState, data: dict[str, Any], ts: str) -> None:
 
 @_on(EventType.INGEST_FAILED)
 def _ingest_failed(state: SessionState, data: dict[str, Any], ts: str) -> None:
-    state.status = "failed"
+    state.status = FAILED
     state.error = data.get("error") or "events could not be stored"
     state.ended_ts = ts
 
@@ -239,19 +240,19 @@ def _descendant_check(state: SessionState, data: dict[str, Any], ts: str) -> Non
 
 @_on(EventType.GENERATION_STARTED)
 def _generation_started(state: SessionState, data: dict[str, Any], ts: str) -> None:
-    state.generation_status = "running"
+    state.generation_status = RUNNING
     state.total_levels = _int(data.get("total_levels")) or state.total_levels
     state.total_nodes = _int(data.get("total_nodes")) or state.total_nodes
 
 
 @_on(EventType.GENERATION_COMPLETED)
 def _generation_completed(state: SessionState, data: dict[str, Any], ts: str) -> None:
-    state.generation_status = "completed"
+    state.generation_status = COMPLETED
 
 
 @_on(EventType.GENERATION_FAILED)
 def _generation_failed(state: SessionState, data: dict[str, Any], ts: str) -> None:
-    state.generation_status = "failed"
+    state.generation_status = FAILED
     state.generation_reason = data.get("reason")
 
 
@@ -260,7 +261,7 @@ def _level_started(state: SessionState, data: dict[str, Any], ts: str) -> None:
     index = _int(data.get("level_index")) or 0
     level = state.levels.setdefault(index, LevelState(index=index))
     level.node_count = _int(data.get("node_count")) or 0
-    level.status = "running"
+    level.status = RUNNING
     level.started_ts = ts
     state.current_level = index
     state.total_levels = _int(data.get("total_levels")) or state.total_levels
@@ -274,7 +275,7 @@ def _level_completed(state: SessionState, data: dict[str, Any], ts: str) -> None
     level.failed_count = _int(data.get("failed_count")) or 0
     level.node_count = _int(data.get("node_count")) or level.node_count
     level.duration_ms = _int(data.get("duration_ms"))
-    level.status = "failed" if level.failed_count else "completed"
+    level.status = FAILED if level.failed_count else COMPLETED
 
 
 @_on(EventType.NODE_GENERATION_STARTED)

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 ACTIVE, COMPLETED, FAILED, INTERRUPTED = "active", "completed", "failed", "interrupted"
 ENDED_STATUSES = frozenset({COMPLETED, FAILED})
+CANCELLED = "cancelled"
+"""The error of a session stopped by Ctrl-C (its status is `failed`), and what the CLI prints."""
 
 HOST = socket.gethostname()
 _START_TIME_TOLERANCE_S = 0.05
@@ -165,7 +167,12 @@ class Session:
             return
         if exc is None:
             self.end(COMPLETED)
-        elif isinstance(exc, KeyboardInterrupt):
-            self.end(FAILED, "cancelled")
         else:
-            self.end(FAILED, str(exc) or type(exc).__name__)
+            self.end(FAILED, failure_message(exc))
+
+
+def failure_message(exc: BaseException) -> str:
+    """The error a session that ended with `exc` records: `cancelled` for Ctrl-C."""
+    if isinstance(exc, KeyboardInterrupt):
+        return CANCELLED
+    return str(exc) or type(exc).__name__

@@ -15,9 +15,13 @@ from typing import Any
 
 from contextree.progress.catalog import EventType
 from contextree.progress.session import ACTIVE
+from contextree.progress.session import COMPLETED as COMPLETED  # a node ends as its session does
+from contextree.progress.session import FAILED as FAILED
 
 PENDING, QUEUED, SENDING, WAITING = "pending", "queued", "sending", "waiting"
-RETRYING, COMPLETED, FAILED, SKIPPED = "retrying", "completed", "failed", "skipped"
+RETRYING, SKIPPED = "retrying", "skipped"
+RUNNING = "running"
+"""A level or a generation under way (nodes never are: they are queued, sending, …)."""
 NODE_STATUSES = (PENDING, QUEUED, SENDING, WAITING, RETRYING, COMPLETED, FAILED, SKIPPED)
 FINAL_NODE_STATUSES = frozenset({COMPLETED, FAILED, SKIPPED})
 RECENT_CHANGES_KEPT = 200

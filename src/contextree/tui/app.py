@@ -34,6 +34,7 @@ from contextree.engine.workspace.layout import Workspace
 from contextree.errors import UsageError
 from contextree.progress import EventStore
 from contextree.progress.follow import DEFAULT_POLL_INTERVAL_S
+from contextree.progress.retention import DEFAULT_MAX_AGE_S, DEFAULT_MAX_COUNT
 from contextree.tui.command_history import HISTORY_FILE, CommandHistory
 from contextree.tui.commands import CANCEL_WAIT_S, CommandRunner, running_summary
 from contextree.tui.completion import Completion, KnownValues, complete
@@ -61,7 +62,7 @@ from contextree.tui.widgets.output_screen import OutputScreen
 from contextree.tui.widgets.status_bar import StatusBar
 
 VIEWS = ("dashboard", "session", "content", "history")
-DEFAULT_PRUNE_POLICY = (14 * 86400.0, 500)
+DEFAULT_PRUNE_POLICY = (DEFAULT_MAX_AGE_S, DEFAULT_MAX_COUNT)
 SESSIONS_COMPLETED = 20
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar
 import time
 
+from contextree import sizes
 from contextree.cli.sessions import format_ms
 from contextree.progress.state import (
     COMPLETED,
@@ -89,14 +90,8 @@ def format_count(value: int | None) -> str:
 
 
 def format_bytes(size: int | None) -> str:
-    if size is None:
-        return "—"
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"
+    """A size in binary units (`contextree.sizes`), or `—` when unknown."""
+    return "—" if size is None else sizes.format_bytes(size)
 
 
 def format_seconds(seconds: float) -> str:

@@ -7,14 +7,12 @@ from datetime import UTC, datetime
 import pytest
 
 from contextree.engine.providers.http_errors import (
-    Secret,
     classify_status,
     error_detail,
     parse_retry_after,
-    redact_url,
-    scrub_secret,
     status_error,
 )
+from contextree.secrets import Secret, redact_url, scrub_text
 
 NOW = datetime(2026, 11, 24, 13, 0, 0, tzinfo=UTC)
 
@@ -81,7 +79,7 @@ def test_error_detail_is_bounded() -> None:
 def test_scrub_removes_the_key_bearer_tokens_and_key_assignments() -> None:
     text = "key sk-abc123456 Authorization: Bearer tok_987 api_key=zzz999 x-api-key: 'qqq'"
 
-    scrubbed = scrub_secret(text, "sk-abc123456")
+    scrubbed = scrub_text(text, "sk-abc123456")
 
     for secret in ("sk-abc123456", "tok_987", "zzz999", "qqq"):
         assert secret not in scrubbed

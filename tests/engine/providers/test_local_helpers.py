@@ -12,9 +12,9 @@ from contextree.engine.providers.local.provider import describe
 from contextree.engine.providers.local.summary import (
     first_sentence,
     frame_purpose,
-    human_size,
     join_names,
 )
+from contextree.sizes import format_bytes
 
 
 @pytest.mark.parametrize(
@@ -99,10 +99,10 @@ def test_frame_purpose(frame: str, purpose: str) -> None:
 
 @pytest.mark.parametrize(
     ("size", "text"),
-    [(0, "0 B"), (1023, "1023 B"), (1024, "1.0 KB"), (5 * 1024 * 1024, "5.0 MB")],
+    [(0, "0 B"), (1023, "1023 B"), (1024, "1.0 KiB"), (5 * 1024 * 1024, "5.0 MiB")],
 )
-def test_human_size(size: int, text: str) -> None:
-    assert human_size(size) == text
+def test_sizes_read_in_binary_units(size: int, text: str) -> None:
+    assert format_bytes(size) == text
 
 
 def test_join_names() -> None:

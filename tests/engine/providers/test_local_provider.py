@@ -215,7 +215,7 @@ def test_binary_is_described_by_name_and_size_and_never_read() -> None:
         file_request("assets/logo.png", "CANARY-BYTES", is_binary=True, size=12_345)
     )
 
-    assert frame.splitlines()[2] == "Binary file: PNG image, 12.1 KB."
+    assert frame.splitlines()[2] == "Binary file: PNG image, 12.1 KiB."
     assert "CANARY-BYTES" not in frame
 
 

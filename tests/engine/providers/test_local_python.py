@@ -156,7 +156,7 @@ def test_truncated_file_says_how_much_was_read() -> None:
     frame = describe(file_request("big.py", "x = 1\ny = 2\n", truncated=True, size=90_000))
 
     assert "first 2 lines read (truncated)" in frame
-    assert "87.9 KB" in frame
+    assert "87.9 KiB" in frame
 
 
 def test_empty_file_is_called_empty() -> None:

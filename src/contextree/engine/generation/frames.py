@@ -22,7 +22,6 @@ from blake3 import blake3
 
 from contextree.engine.store import DatabaseHandle, EngineStore, Transaction, as_engine_store
 from contextree.errors import StoreError
-from contextree.progress.event import scrub_secrets
 from contextree.progress.schema import FRAME_LOG, FRAMES, FRAMES_SCHEMA_VERSION, HEADS, META
 
 log = logging.getLogger(__name__)
@@ -95,14 +94,6 @@ def compute_frame_id(node_id: str, agent_id: str, frame_type: str, content: str)
         hasher.update(part.encode("utf-8"))
         hasher.update(b"\0")
     return hasher.hexdigest()
-
-
-def redact_secrets(text: str) -> str:
-    """`text` with every registered secret (API keys) replaced by `[redacted]`: a reply that
-    echoes a key must not carry it into the store."""
-    encoded = _encode(text)
-    scrubbed = scrub_secrets(encoded)
-    return text if scrubbed is encoded else str(_decode_any(scrubbed))
 
 
 def head_key(node_id: str, frame_type: str) -> bytes:

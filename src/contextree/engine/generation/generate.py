@@ -46,7 +46,7 @@ from contextree.engine.workspace.scan import scan_workspace
 from contextree.engine.workspace.tree import NodeRecord, TreeStore
 from contextree.engine.workspace.watch import WatchBatch
 from contextree.errors import UsageError, WorkspaceError
-from contextree.progress.event import register_secret
+from contextree.secrets import register_secret
 
 DEFAULT_CONCURRENCY = 8
 

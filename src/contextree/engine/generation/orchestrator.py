@@ -33,6 +33,7 @@ from contextree.engine.providers.base import GenerationRequest
 from contextree.engine.workspace.tree import DIRECTORY, NodeRecord
 from contextree.errors import GenerationError
 from contextree.progress.catalog import EventType
+from contextree.progress.session import CANCELLED
 
 FAILURES_KEPT = 50
 
@@ -153,7 +154,7 @@ class Orchestrator:
                     break
         except asyncio.CancelledError:
             outcome.duration_ms = _ms_since(started)
-            self._finish(plan, outcome, failed_level, reason="cancelled")
+            self._finish(plan, outcome, failed_level, reason=CANCELLED)
             raise
         outcome.duration_ms = _ms_since(started)
         self._finish(plan, outcome, failed_level)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from contextree.engine.emitter import Emitter
-from contextree.engine.generation.frames import Frame, FrameStore, compute_frame_id, redact_secrets
+from contextree.engine.generation.frames import Frame, FrameStore, compute_frame_id
 from contextree.engine.generation.queue_support import (
     FrameCommitter,
     PrioritySlots,
@@ -37,6 +37,7 @@ from contextree.engine.providers.http_errors import timeout_error
 from contextree.errors import ContextreeError, ProviderError
 from contextree.progress.catalog import EventType
 from contextree.progress.event import now_ts
+from contextree.secrets import redact_registered
 
 TIMEOUT_GRACE_S = 10.0
 """The queue's own deadline is the provider's `timeout_s` plus this (a safety net: the SDKs
@@ -329,7 +330,7 @@ class GenerationQueue:
     def _frame(self, job: GenerationJob, content: str, model: str, input_tokens: int | None,
                output_tokens: int | None) -> Frame:
         config = job.provider.config
-        content = redact_secrets(content)
+        content = redact_registered(content)
         return Frame(
             frame_id=compute_frame_id(job.node_id, job.agent_id, job.frame_type, content),
             node_id=job.node_id, path=job.path, node_type=job.node_type,

@@ -9,57 +9,17 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 from contextree.errors import ProviderError
+from contextree.secrets import scrub_text
 
-REDACTED = "[redacted]"
 MAX_DETAIL_CHARS = 300
 MAX_RESPONSE_BYTES = 4 << 20
 """The largest successful response body accepted (4 MiB; 1,024 tokens are a few KiB)."""
-_BEARER = re.compile(r"(?i)\b(bearer\s+)[^\s\"',}]+")
-_BASIC = re.compile(r"(?i)\b(basic\s+)[A-Za-z0-9+/]{8,}=*")  # base64 of user:password
-_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s\"']*@")
-_KEY_ASSIGNMENT = re.compile(r"(?i)\b((?:x-)?api[-_]?key[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+")
-
-
-class Secret:
-    """A value (an API key) that prints as `[redacted]`; `reveal()` gives it back."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return f"Secret({REDACTED!r})"
-
-    __str__ = __repr__
-
-
-def scrub_secret(text: str, secret: str | None) -> str:
-    """`text` without `secret`, bearer and basic credentials, a URL's `user:password@` or
-    `api_key=...` values."""
-    if secret and len(secret) >= 4:
-        text = text.replace(secret, REDACTED)
-    text = _BEARER.sub(lambda match: match.group(1) + REDACTED, text)
-    text = _BASIC.sub(lambda match: match.group(1) + REDACTED, text)
-    text = _URL_USERINFO.sub(lambda match: match.group(1) + REDACTED + "@", text)
-    return _KEY_ASSIGNMENT.sub(lambda match: match.group(1) + REDACTED, text)
-
-
-def redact_url(url: str) -> str:
-    """`url` with any `user:password@` part replaced."""
-    return re.sub(r"//[^/@]*@", f"//{REDACTED}@", url, count=1)
-
-
 def parse_retry_after(headers: Mapping[str, str], *, now: datetime | None = None) -> float | None:
     """Seconds to wait from `retry-after-ms` or `Retry-After` (seconds or an HTTP date)."""
     lowered = {name.lower(): value.strip() for name, value in headers.items()}
@@ -120,7 +80,7 @@ def error_detail(body: object, secret: str | None = None) -> str:
 
 def _clean(text: str, secret: str | None, limit: int = MAX_DETAIL_CHARS) -> str:
     """`text` scrubbed, on one line and at most `limit` characters."""
-    text = " ".join(scrub_secret(text, secret).split())
+    text = " ".join(scrub_text(text, secret).split())
     if len(text) <= limit:
         return text
     return text[: limit - 1] + "…"
@@ -146,7 +106,7 @@ def status_error(
     if fix_hint and kind in {"auth", "not_found", "bad_request"}:
         message += f" — {fix_hint}"
     return ProviderError(
-        scrub_secret(message, secret),
+        scrub_text(message, secret),
         kind=kind,
         status_code=status_code,
         retryable=retryable,
@@ -190,7 +150,7 @@ def connection_error(
 ) -> ProviderError:
     """The error for a request that never got an answer (refused, reset, closed)."""
     message = f"cannot reach provider '{provider_name}' at {target}: {detail} — is the server up?"
-    return ProviderError(scrub_secret(message, secret), kind="connection", retryable=True)
+    return ProviderError(scrub_text(message, secret), kind="connection", retryable=True)
 
 
 def bad_response_error(
@@ -198,7 +158,7 @@ def bad_response_error(
 ) -> ProviderError:
     """The error for a successful status whose body is unusable (garbage, no content)."""
     return ProviderError(
-        scrub_secret(f"provider '{provider_name}' sent an unusable response: {problem}", secret),
+        scrub_text(f"provider '{provider_name}' sent an unusable response: {problem}", secret),
         kind="other",
         status_code=status_code,
         retryable=False,

@@ -17,9 +17,10 @@ from contextree.engine.providers.base import (
     GenerationResponse,
     ProviderConfig,
 )
-from contextree.engine.providers.http_errors import optional_int, redact_url
+from contextree.engine.providers.http_errors import optional_int
 from contextree.engine.providers.remote import RemoteProvider
 from contextree.errors import ProviderError
+from contextree.secrets import redact_url
 
 
 class OpenAIProvider(RemoteProvider):

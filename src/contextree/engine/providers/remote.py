@@ -12,16 +12,15 @@ from typing import Any
 
 from contextree.engine.providers.base import STANDARD_KEY_VARIABLES, ProviderConfig
 from contextree.engine.providers.http_errors import (
-    Secret,
     bad_response_error,
     connection_error,
     error_detail,
     load_json_object,
-    scrub_secret,
     status_error,
     timeout_error,
 )
 from contextree.errors import ConfigError, ProviderError
+from contextree.secrets import Secret, scrub_text
 
 
 class RemoteProvider:
@@ -46,7 +45,7 @@ class RemoteProvider:
         )
 
     def _setup_error(self, exc: Exception) -> ConfigError:
-        detail = scrub_secret(str(exc) or type(exc).__name__, self._secret.reveal())
+        detail = scrub_text(str(exc) or type(exc).__name__, self._secret.reveal())
         return ConfigError(
             f"provider '{self.name}' cannot be set up: {detail}"
             f" — check base_url in [providers.{self.name}]"
@@ -80,7 +79,7 @@ class RemoteProvider:
 
     def _unexpected_error(self, exc: BaseException) -> ProviderError:
         message = f"provider '{self.name}' failed: {type(exc).__name__}: {exc}"
-        return ProviderError(scrub_secret(message, self._secret.reveal()), kind="other")
+        return ProviderError(scrub_text(message, self._secret.reveal()), kind="other")
 
     def _fix_hint(self, status_code: int) -> str:
         if status_code in (401, 403):

@@ -23,9 +23,10 @@ import platformdirs
 from contextree.durations import parse_duration
 from contextree.engine.providers.base import BUILTIN_PROVIDERS as BUILTIN_PROVIDER_CONFIGS
 from contextree.engine.providers.base import PROVIDER_TYPES, ProviderConfig
-from contextree.engine.providers.http_errors import redact_url
 from contextree.engine.workspace.layout import Workspace
 from contextree.errors import ConfigError, UsageError
+from contextree.progress.retention import DEFAULT_MAX_AGE_S, DEFAULT_MAX_COUNT
+from contextree.secrets import redact_url
 
 HOME_ENV = "CTREE_HOME"
 DEFAULT_MAX_FILE_BYTES = 256 * 1024
@@ -60,8 +61,8 @@ class AgentConfig:
 class SessionsPolicy:
     """Pruning policy for ended sessions."""
 
-    max_age_s: float = 14 * 86400.0
-    max_count: int = 500
+    max_age_s: float = DEFAULT_MAX_AGE_S
+    max_count: int = DEFAULT_MAX_COUNT
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from contextree.errors import WorkspaceError
+from contextree.progress.retention import DEFAULT_MAX_AGE_DAYS, DEFAULT_MAX_COUNT
 
 CTREE_DIR = ".ctree"
 STORE_ENV = "CTREE_STORE"
 
-DEFAULT_CONFIG_TOML = """\
+DEFAULT_CONFIG_TOML = f"""\
 # contextree configuration — see `ctree provider list` and `ctree agent list`.
 
 [defaults]
@@ -26,8 +27,8 @@ provider = "local"
 [sessions]
 # Ended sessions older than max_age or beyond the newest max_count are pruned after each
 # command. Active and interrupted sessions are never pruned.
-max_age = "14d"
-max_count = 500
+max_age = "{DEFAULT_MAX_AGE_DAYS}d"
+max_count = {DEFAULT_MAX_COUNT}
 
 [ignore]
 # gitignore-style patterns, on top of .gitignore files and the built-ins.

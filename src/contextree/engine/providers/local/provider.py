@@ -31,11 +31,11 @@ from contextree.engine.providers.local.summary import (
     code,
     count_lines,
     frame_purpose,
-    human_size,
     plural,
     render_summary,
 )
 from contextree.engine.providers.local.text import summarize_text
+from contextree.sizes import format_bytes
 
 MAX_CHILDREN_LISTED = 100
 NO_CONTEXT = "*(no context yet)*"
@@ -85,7 +85,7 @@ def summarize_file(request: GenerationRequest) -> Summary:
     """A text file, by its language."""
     language = detect_language(request.path) or PLAIN_TEXT
     text = request.file_text
-    size = human_size(request.file_size)
+    size = format_bytes(request.file_size)
     if text is None:
         return Summary(
             purpose=f"{language.name} file of {size} whose content was not available.",
@@ -107,8 +107,8 @@ def summarize_binary(path: str, size: int) -> Summary:
     """A binary file, by its name and size only."""
     kind = binary_kind(path)
     summary = Summary(
-        purpose=f"Binary file: {kind}, {human_size(size)}.",
-        facts=["binary", human_size(size)],
+        purpose=f"Binary file: {kind}, {format_bytes(size)}.",
+        facts=["binary", format_bytes(size)],
     )
     summary.add("Note", ["Binary content is described from the file name and size, not read."])
     return summary

@@ -96,16 +96,6 @@ def _is_structure(line: str) -> bool:
     return line.startswith(("#", "|", "<!--", "<", "![", "[![")) or set(line) <= set("-=*_ ")
 
 
-def human_size(size: int) -> str:
-    """`812 B`, `3.1 KB`, `2.4 MB` (binary multiples)."""
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"
-
-
 def count_lines(text: str) -> int:
     """Lines in `text`, a last line without a newline included."""
     if not text:
