@@ -17,7 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from contextree.engine.workspace.config import load_config, parse_config_text
+from contextree.engine.workspace.config import load_config
+from contextree.engine.workspace.config_schema import parse_config_text
 from contextree.engine.workspace.layout import Workspace
 from contextree.errors import ConfigError
 from tests.reliability.figures import report_figures

@@ -8,8 +8,9 @@ import pytest
 
 from contextree.durations import format_duration, parse_duration
 from contextree.engine.providers.base import ProviderConfig
-from contextree.engine.workspace.config import load_config, locate_key, user_config_path
+from contextree.engine.workspace.config import load_config, user_config_path
 from contextree.engine.workspace.layout import DEFAULT_CONFIG_TOML, Workspace, init_workspace
+from contextree.engine.workspace.toml_lines import locate_key
 from contextree.errors import ConfigError, UsageError
 
 

@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass
 
 from contextree.engine.generation.frames import default_frame_type
-from contextree.engine.workspace.config import DEFAULT_AGENT_PROMPTS, AgentConfig, Config
+from contextree.engine.workspace.config import AgentConfig, Config
+from contextree.engine.workspace.config_schema import DEFAULT_AGENT_PROMPTS
 
 BUILTIN_AGENTS = ("docs",)
 _PLACEHOLDER = re.compile(r"\{(path|node_type|file_size)\}")
