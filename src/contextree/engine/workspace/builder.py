@@ -206,7 +206,8 @@ class TreeBuilder:
         parent_real: str,
         matcher: IgnoreMatcher,
     ) -> list[NodeRecord]:
-        """The records of a directory's entries.
+        """The records of a directory's entries, in three steps per entry: leave out what is
+        ignored, reuse the previous record of an unchanged file, build anything else.
 
         The common case, a regular file whose stat matches its previous record, runs inline
         (no call, no new object: this loop is what an unchanged rescan costs beyond its
@@ -216,42 +217,37 @@ class TreeBuilder:
         full_prefix = parent_full if parent_full.endswith(os.sep) else parent_full + os.sep
         previous_get = self.previous.get
         records = self.records
-        counts = self.counts
         children: list[NodeRecord] = []
         append = children.append
         check_rules = matcher.has_rules
         trust_stat = not self.force
         force_paths = self.force_paths
-        is_regular = stat.S_ISREG
         unchanged = 0  # unchanged files not yet added to `counts`
-        until_progress = self._next_progress - counts.node_count
+        until_progress = self._next_progress - self.counts.node_count
         for entry in entries:
             name = entry.name
             if name in BUILTIN_IGNORED_NAMES:
                 continue
             path = prefix + name
+            info = None
             try:
                 is_link = entry.is_symlink()
                 if not is_link:
+                    # step 1: leave out what the rules ignore or cannot be named
                     is_dir = entry.is_dir()  # not a link: no need to say not to follow
                     if check_rules and matcher.is_ignored(path, name, is_dir):
                         continue
                     if not (name.isascii() or valid_name(name)):
                         self._skip(path, "name is not valid UTF-8")
                         continue
+                    # step 2: an unchanged file keeps its previous record
                     if not is_dir:
                         info = entry.stat()
                         record = previous_get(path)
                         if (
                             record is not None
                             and trust_stat
-                            and record.mtime_ns == info.st_mtime_ns
-                            and record.size == info.st_size
-                            and record.inode == info.st_ino
-                            and not record.racy
-                            and record.type == FILE
-                            and record.symlink is None
-                            and is_regular(info.st_mode)
+                            and _stat_unchanged(record, info)
                             and (not force_paths or path not in force_paths)
                         ):
                             records[path] = record
@@ -260,21 +256,15 @@ class TreeBuilder:
                             if unchanged >= until_progress:
                                 self._add_unchanged(unchanged)
                                 unchanged = 0
-                                until_progress = self._next_progress - counts.node_count
+                                until_progress = self._next_progress - self.counts.node_count
                             continue
-                # anything else counts itself: bring the totals up to date first
+                # step 3: anything else counts itself: bring the totals up to date first
                 if unchanged:
                     self._add_unchanged(unchanged)
                     unchanged = 0
-                full = full_prefix + name
-                if is_link:
-                    built = self._symlink(path, full, name, matcher)
-                elif is_dir:
-                    real = join_path(parent_real, name)
-                    built = self._directory(path, full, matcher, entry.inode(), real, None)
-                else:
-                    built = self._file(path, full, info, None)
-                until_progress = self._next_progress - counts.node_count
+                built = self._build_entry(entry, path, full_prefix + name, parent_real, info,
+                                          matcher)
+                until_progress = self._next_progress - self.counts.node_count
             except OSError as error:
                 self._skip(path, error_reason(error))
                 continue
@@ -283,6 +273,24 @@ class TreeBuilder:
         if unchanged:
             self._add_unchanged(unchanged)
         return children
+
+    def _build_entry(
+        self,
+        entry: os.DirEntry[str],
+        path: str,
+        full: str,
+        parent_real: str,
+        info: os.stat_result | None,
+        matcher: IgnoreMatcher,
+    ) -> NodeRecord | None:
+        """The record of a new or changed entry: a symlink, a directory (walked), or a file
+        (`info` is its stat, already taken)."""
+        if info is not None:
+            return self._file(path, full, info, None)
+        if entry.is_symlink():
+            return self._symlink(path, full, entry.name, matcher)
+        real = join_path(parent_real, entry.name)
+        return self._directory(path, full, matcher, entry.inode(), real, None)
 
     def _directory_record(
         self, path: str, children: list[NodeRecord], inode: int, symlink: str | None
@@ -433,3 +441,16 @@ class TreeBuilder:
         if self._on_progress is not None and now - self._last_progress >= PROGRESS_MIN_INTERVAL_S:
             self._last_progress = now
             self._on_progress(self.counts)
+
+
+def _stat_unchanged(record: NodeRecord, info: os.stat_result) -> bool:
+    """Whether a regular file's stat matches its previous record, so it need not be read."""
+    return (
+        record.mtime_ns == info.st_mtime_ns
+        and record.size == info.st_size
+        and record.inode == info.st_ino
+        and not record.racy
+        and record.type == FILE
+        and record.symlink is None
+        and stat.S_ISREG(info.st_mode)
+    )
