@@ -100,7 +100,7 @@ def test_a_failed_node_exits_1_and_names_it(
                        if b"Describe pkg/core.py" in r.raw_body else reply("ok"))
     code, out, err = ctree(capsys, root, "context", "generate", "--provider", "fake")
     assert code == 1
-    assert "1 failed" in out and "pkg/core.py" in out and "stopped after level 0" in out
+    assert "1 failed" in out and "pkg/core.py" in out and "stopped after level 1" in out
     assert err.startswith("error: 1 node(s) failed (first: pkg/core.py") and err.count("\n") == 1
     assert CANARY not in out + err
     assert last_session(capsys, root)["status"] == "failed"

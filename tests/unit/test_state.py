@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from contextree.progress.event import Event
 from contextree.progress.reducer import apply_event, replay
 from contextree.progress.state import (
@@ -131,3 +133,31 @@ def test_scan_and_watch_metrics() -> None:
     state = feed("batch_processed", change_count=1, nodes_updated=2, root_id="r2", duration_ms=1)
     assert state.watch.batches == 1 and state.watch.by_change["modified"] == 1
     assert state.watch.root_id == "r2"
+
+
+@pytest.mark.parametrize(("ending", "expected"), [
+    ("generation_failed", "cancelled"),  # the orchestrator saw the cancellation
+    ("session_ended", "cancelled"),  # only the session's end says so
+    ("session_failed", "failed"),  # the command failed with the generation running
+])
+def test_a_generation_stopped_early_leaves_no_level_running(ending: str, expected: str) -> None:
+    feed = Feed()
+    feed("generation_started", plan_id="p", total_levels=2, total_nodes=2)
+    feed("level_started", plan_id="p", level_index=0, total_levels=2, node_count=2)
+    feed("node_generation_started", plan_id="p", level_index=0, **NODE)
+    feed("provider_request_sent", attempt=1, prompt_chars=10, **PROVIDER)
+    feed("node_generation_started", plan_id="p", level_index=0, **{**NODE, "path": "src/b.py"})
+    feed("node_generation_completed", plan_id="p", level_index=0, frame_id="f", duration_ms=5,
+         **{**NODE, "path": "src/b.py"})
+    if ending == "generation_failed":
+        feed("generation_failed", plan_id="p", reason="cancelled", failed_level_index=None,
+             total_generated=1, total_failed=0, duration_ms=9)
+    error = "disk full" if ending == "session_failed" else "cancelled"
+    state = feed("session_ended", status="failed", error=error, duration_ms=10)
+
+    assert state.generation_status == expected
+    (level,) = state.level_list()
+    assert (level.status, level.completed_count) == (expected, 1)
+    in_flight = state.nodes["src/a.py"].status
+    assert in_flight == ("cancelled" if expected == "cancelled" else WAITING)
+    assert state.nodes["src/b.py"].status == COMPLETED

@@ -89,7 +89,7 @@ def _print_outcome(console: Console, outcome: GenerationOutcome, session_id: str
     for failed_path, error in outcome.failures[:10]:
         console.print(f"  [red]✗[/] {escape(failed_path)}: {escape(error)}", soft_wrap=True)
     if outcome.stopped_after_level is not None:
-        console.print(f"stopped after level {outcome.stopped_after_level} — rerun with "
+        console.print(f"stopped after level {outcome.stopped_after_level + 1} — rerun with "
                       "--keep-going to generate the rest")
 
 

@@ -235,7 +235,7 @@ def replay_command(cli: CliContext, session_ref: str, as_json: bool) -> None:
         return
     _print_show(record, session_row_from_state(record, state), state)
     for level in state.level_list():
-        click.echo(f"  level {level.index}: {level.node_count} nodes, {level.completed_count} "
+        click.echo(f"  level {level.index + 1}: {level.node_count} nodes, {level.completed_count} "
                    f"completed, {level.failed_count} failed ({level.status})")
     for node in state.nodes.values():
         if node.status == "failed":

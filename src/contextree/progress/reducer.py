@@ -9,6 +9,7 @@ type is skipped, never a crash.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -16,9 +17,11 @@ from contextree.progress.catalog import EventType
 from contextree.progress.event import Event
 from contextree.progress.session import ACTIVE, ENDED_STATUSES, SessionRecord
 from contextree.progress.state import (
+    CANCELLED,
     COMPLETED,
     FAILED,
     FINAL_NODE_STATUSES,
+    IN_FLIGHT_NODE_STATUSES,
     PENDING,
     QUEUED,
     RECENT_CHANGES_KEPT,
@@ -153,6 +156,8 @@ def _session_ended(state: SessionState, data: dict[str, Any], ts: str) -> None:
     state.error = data.get("error") or state.error
     state.duration_ms = _int(data.get("duration_ms"))
     state.ended_ts = ts
+    if state.generation_status == RUNNING:  # ended without generation_completed or _failed
+        _stop_generation(state, CANCELLED if state.error == CANCELLED else FAILED)
 
 
 @_on(EventType.INGEST_FAILED)
@@ -252,8 +257,26 @@ def _generation_completed(state: SessionState, data: dict[str, Any], ts: str) ->
 
 @_on(EventType.GENERATION_FAILED)
 def _generation_failed(state: SessionState, data: dict[str, Any], ts: str) -> None:
-    state.generation_status = FAILED
-    state.generation_reason = data.get("reason")
+    reason = data.get("reason")
+    state.generation_reason = reason
+    _stop_generation(state, CANCELLED if reason == CANCELLED else FAILED)
+
+
+def _stop_generation(state: SessionState, status: str) -> None:
+    """End a generation that stopped before its last level: the level that was running ends
+    with it, and so, when cancelled, do the nodes still in flight (none will complete)."""
+    state.generation_status = status
+    for level in state.levels.values():
+        if level.status == RUNNING:
+            level.status = status
+            ended = Counter(state.nodes[path].status for path in level.paths)
+            level.completed_count, level.failed_count = ended[COMPLETED], ended[FAILED]
+    if status != CANCELLED:
+        return
+    for node in state.nodes.values():
+        if node.status in IN_FLIGHT_NODE_STATUSES:
+            node.sent_ts = None
+            state.set_node_status(node, CANCELLED)
 
 
 @_on(EventType.LEVEL_STARTED)

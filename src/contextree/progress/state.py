@@ -15,15 +15,21 @@ from typing import Any
 
 from contextree.progress.catalog import EventType
 from contextree.progress.session import ACTIVE
-from contextree.progress.session import COMPLETED as COMPLETED  # a node ends as its session does
+from contextree.progress.session import CANCELLED as CANCELLED
+from contextree.progress.session import COMPLETED as COMPLETED
 from contextree.progress.session import FAILED as FAILED
 
+# COMPLETED, FAILED and CANCELLED come from session.py: a node, a level and a generation
+# end with the same words as a session.
 PENDING, QUEUED, SENDING, WAITING = "pending", "queued", "sending", "waiting"
 RETRYING, SKIPPED = "retrying", "skipped"
 RUNNING = "running"
-"""A level or a generation under way (nodes never are: they are queued, sending, …)."""
-NODE_STATUSES = (PENDING, QUEUED, SENDING, WAITING, RETRYING, COMPLETED, FAILED, SKIPPED)
-FINAL_NODE_STATUSES = frozenset({COMPLETED, FAILED, SKIPPED})
+"""A level or a generation under way (nodes never are: they are queued, sending, …). A
+cancelled generation, its running level and its nodes in flight end as `cancelled`."""
+NODE_STATUSES = (PENDING, QUEUED, SENDING, WAITING, RETRYING, COMPLETED, FAILED, SKIPPED,
+                 CANCELLED)
+IN_FLIGHT_NODE_STATUSES = frozenset({QUEUED, SENDING, WAITING, RETRYING})
+FINAL_NODE_STATUSES = frozenset({COMPLETED, FAILED, SKIPPED, CANCELLED})
 RECENT_CHANGES_KEPT = 200
 
 

@@ -12,6 +12,7 @@ import time
 from contextree import sizes
 from contextree.cli.sessions import format_ms
 from contextree.progress.state import (
+    CANCELLED,
     COMPLETED,
     FAILED,
     PENDING,
@@ -39,15 +40,17 @@ __all__ = [
 
 NODE_ICONS = {
     PENDING: "·", QUEUED: "○", SENDING: "↗", WAITING: "◷",
-    RETRYING: "↻", COMPLETED: "✓", FAILED: "✗", SKIPPED: "↷",
+    RETRYING: "↻", COMPLETED: "✓", FAILED: "✗", SKIPPED: "↷", CANCELLED: "⊘",
 }
 NODE_LABELS = {
     PENDING: "pending", QUEUED: "queued", SENDING: "sending", WAITING: "waiting for provider",
     RETRYING: "retrying", COMPLETED: "completed", FAILED: "failed", SKIPPED: "skipped",
+    CANCELLED: "cancelled",
 }
 NODE_STYLES = {
     PENDING: "dim", QUEUED: "bright_black", SENDING: "cyan", WAITING: "yellow",
     RETRYING: "dark_orange", COMPLETED: "green", FAILED: "bold red", SKIPPED: "dim",
+    CANCELLED: "yellow",
 }
 SESSION_STYLES = {
     "active": "cyan", "completed": "green", "failed": "red", "interrupted": "yellow",

@@ -268,9 +268,10 @@ class Orchestrator:
 
 
 def _failure_reason(outcome: GenerationOutcome, failed_level: int | None) -> str:
+    """The reason a person reads: levels are numbered from 1 (from 0 only in event data)."""
     nodes = f"{outcome.failed} node(s) failed"
-    if outcome.stopped_after_level is not None:
-        return f"{nodes} in level {failed_level}; stopped there (--keep-going runs the rest)"
+    if outcome.stopped_after_level is not None and failed_level is not None:
+        return f"{nodes} in level {failed_level + 1}; stopped there (--keep-going runs the rest)"
     if outcome.blocked:
         return f"{nodes}; {outcome.blocked} ancestor(s) skipped"
     return nodes
