@@ -12,6 +12,7 @@ import click
 
 from contextree.cli.common import CliContext, open_store, pass_cli, sessions_policy
 from contextree.errors import ContextreeError, UsageError
+from contextree.progress.retention import DEFAULT_MAX_AGE_S, DEFAULT_MAX_COUNT
 
 
 @click.command()
@@ -36,7 +37,7 @@ def tui(cli: CliContext, session_ref: str | None, show_list: bool, replay_ref: s
     try:
         policy = sessions_policy(cli.workspace)
     except ContextreeError:
-        policy = (14 * 86400.0, 500)
+        policy = (DEFAULT_MAX_AGE_S, DEFAULT_MAX_COUNT)
     store = open_store(cli)
     try:
         session_id = store.resolve_session_id(session_ref) if session_ref else None
