@@ -151,7 +151,7 @@ def test_os_errors_and_ctrl_c_reach_the_user_as_one_line(
     def fail(cli: object) -> None:
         raise raised
 
-    monkeypatch.setattr(sessions_cli, "open_store", fail)
+    monkeypatch.setattr(sessions_cli, "open_store_readonly", fail)
     exit_code, _, err = ctree(capsys, "-C", str(workspace), "sessions", "list")
     assert exit_code == code
     assert err.strip() == message

@@ -135,5 +135,11 @@ def sessions_policy(workspace: Workspace) -> tuple[float, int]:
 
 
 def open_store(cli: CliContext) -> EventStore:
-    """Open the existing store for a read-only command (never creates one)."""
+    """Open the existing store for writing (never creates one)."""
     return EventStore.open(cli.workspace.store_path, create=False)
+
+
+def open_store_readonly(cli: CliContext) -> EventStore:
+    """Open the existing store for a read command: no write lock, so a writer stopped in the
+    middle of a commit does not block it, and nothing is created."""
+    return EventStore.open_readonly(cli.workspace.store_path)

@@ -2,8 +2,9 @@
 
 `generate` runs as the session `context.generate`: it prints the session id, paints a live
 progress view while it works (on a terminal), then a summary; it exits 1 when any node failed.
-`get` runs as `context.get` and prints a node's head frame (raw markdown when piped, rendered
-on a terminal), its history with `--history`, or JSON with `--json`.
+`get` is a read: it opens the store read-only, records no session, and prints a node's head
+frame (raw markdown when piped, rendered on a terminal), its history with `--history`, or
+JSON with `--json`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from rich.console import Console
 from rich.markdown import Markdown
 from rich.markup import escape
 
-from contextree.cli.common import CliContext, pass_cli, run_session
+from contextree.cli.common import CliContext, open_store_readonly, pass_cli, run_session
 from contextree.cli.live import LiveProgress
 from contextree.engine.generation.agents import resolve_agent
 from contextree.engine.generation.frames import Frame
@@ -26,7 +27,6 @@ from contextree.engine.generation.read import ContextView, read_context
 from contextree.engine.workspace.config import load_config
 from contextree.errors import GenerationError, UsageError
 from contextree.progress import Session
-from contextree.progress.catalog import EventType
 
 _json = msgspec.json.Encoder()
 
@@ -101,26 +101,15 @@ def _print_outcome(console: Console, outcome: GenerationOutcome, session_id: str
 @pass_cli
 def get(cli: CliContext, path: str, agent_id: str | None, as_json: bool, history: bool) -> None:
     """Print the context of PATH."""
-    views: list[ContextView] = []
-
-    def body(session: Session) -> dict[str, Any]:
-        agent = resolve_agent(load_config(cli.workspace), agent_id)
-        view = read_context(cli.workspace, session.store, path, agent)
-        shown = len(view.history) if history else (1 if view.frame is not None else 0)
-        session.emit(EventType.CONTEXT_READ_SUMMARY, {
-            "node_id": view.record.id, "path": view.record.path, "frame_count": shown,
-            "agent_id": agent.id, "frame_type": agent.frame_type,
-            "current": view.head is not None, "history": history,
-        })
-        if view.frame is None and not as_json:
-            raise UsageError(f"no {agent.id} context for {view.record.path} yet — run "
-                             f"`ctree context generate {view.record.path}`")
-        views.append(view)
-        return {"path": view.record.path, "frame_count": shown}
-
-    run_session(cli, "context.get", {"path": path, "agent": agent_id, "json": as_json,
-                                     "history": history}, body)
-    (view,) = views
+    agent = resolve_agent(load_config(cli.workspace), agent_id)
+    store = open_store_readonly(cli)
+    try:
+        view = read_context(cli.workspace, store, path, agent)
+    finally:
+        store.close()
+    if view.frame is None and not as_json:
+        raise UsageError(f"no {agent.id} context for {view.record.path} yet — run "
+                         f"`ctree context generate {view.record.path}`")
     if as_json:
         click.echo(_json.encode(view.to_json(with_history=history)).decode())
     elif history:

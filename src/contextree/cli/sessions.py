@@ -17,7 +17,14 @@ import msgspec
 from rich.console import Console
 from rich.table import Table
 
-from contextree.cli.common import CliContext, open_store, pass_cli, run_session, sessions_policy
+from contextree.cli.common import (
+    CliContext,
+    open_store,
+    open_store_readonly,
+    pass_cli,
+    run_session,
+    sessions_policy,
+)
 from contextree.durations import format_duration, parse_duration
 from contextree.errors import UsageError
 from contextree.progress import EventStore, Session, SessionRecord
@@ -96,7 +103,7 @@ def list_sessions(
     cli: CliContext, as_json: bool, status: str | None, command: str | None, limit: int | None
 ) -> None:
     """List sessions, newest first, with their effective status."""
-    store = open_store(cli)
+    store = open_store_readonly(cli)
     try:
         records = store.list_sessions(status=status, command=command, limit=limit)
         rows = [session_row(store, record) for record in records]
@@ -130,7 +137,7 @@ def list_sessions(
 @pass_cli
 def show(cli: CliContext, session_ref: str, as_json: bool) -> None:
     """Show a session's record and the summary of its state."""
-    store = open_store(cli)
+    store = open_store_readonly(cli)
     try:
         record, state = _load_state(store, session_ref)
         row = session_row(store, record)
@@ -193,7 +200,7 @@ def _load_state(store: EventStore, session_ref: str) -> tuple[SessionRecord, Ses
 @pass_cli
 def events(cli: CliContext, session_ref: str, after_seq: int, follow: bool) -> None:
     """Print a session's events as JSON lines, exactly as stored."""
-    store = open_store(cli)
+    store = open_store_readonly(cli)
     try:
         session_id = store.resolve_session_id(session_ref)
         follower = Follower(store, session_id, after_seq)
@@ -225,7 +232,7 @@ def _stream(follower: Follower, out: Any) -> None:
 @pass_cli
 def replay_command(cli: CliContext, session_ref: str, as_json: bool) -> None:
     """Rebuild a session's final state from its stored events."""
-    store = open_store(cli)
+    store = open_store_readonly(cli)
     try:
         record, state = _load_state(store, session_ref)
     finally:
@@ -256,7 +263,7 @@ def session_row_from_state(record: SessionRecord, state: SessionState) -> dict[s
 def prune(cli: CliContext, max_age: str | None, max_count: int | None, dry_run: bool,
           as_json: bool) -> None:
     """Remove old ended sessions (never active or interrupted ones)."""
-    open_store(cli).close()  # a missing store is an error, not a new empty one
+    open_store_readonly(cli).close()  # a missing store is an error, not a new empty one
     default_age, default_count = sessions_policy(cli.workspace)
     max_age_s = parse_duration(max_age) if max_age is not None else default_age
     count = max_count if max_count is not None else default_count

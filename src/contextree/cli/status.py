@@ -1,17 +1,19 @@
-"""`ctree status [--json]`: the tree, whether it is stale, sessions — as a session."""
+"""`ctree status [--json]`: the tree, whether it is stale, sessions.
+
+A read: it opens the store read-only (a writer stopped mid-commit does not block it) and
+records no session.
+"""
 
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import click
 
-from contextree.cli.common import CliContext, pass_cli, run_session
+from contextree.cli.common import CliContext, open_store_readonly, pass_cli
 from contextree.engine.generation.read import coverage_source
 from contextree.engine.workspace.config import load_config
 from contextree.engine.workspace.status import WorkspaceStatus, workspace_status
-from contextree.progress import EventStore, Session
 from contextree.sizes import format_bytes
 
 
@@ -20,31 +22,14 @@ from contextree.sizes import format_bytes
 @pass_cli
 def status(cli: CliContext, as_json: bool) -> None:
     """Show node counts, the last scan, staleness, context coverage per agent and sessions."""
-    found: list[WorkspaceStatus] = []
-
-    def body(session: Session) -> dict[str, Any]:
-        store = EventStore.open(cli.workspace.store_path)
-        try:
-            config = load_config(cli.workspace)
-            result = workspace_status(cli.workspace, store, config=config,
-                                      coverage=coverage_source(store, config))
-            result.sessions = _counts_without(store, session.session_id)
-        finally:
-            store.close()
-        found.append(result)
-        return {"node_count": result.node_count, "stale": result.stale}
-
-    run_session(cli, "status", {}, body)
-    (result,) = found
+    config = load_config(cli.workspace)
+    store = open_store_readonly(cli)
+    try:
+        result = workspace_status(cli.workspace, store, config=config,
+                                  coverage=coverage_source(store, config))
+    finally:
+        store.close()
     click.echo(json.dumps(result.to_json()) if as_json else describe_status(result))
-
-
-def _counts_without(store: EventStore, session_id: str) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for record in store.list_sessions():
-        if record.session_id != session_id:
-            counts[record.status] = counts.get(record.status, 0) + 1
-    return counts
 
 
 def describe_status(status: WorkspaceStatus) -> str:
