@@ -15,7 +15,6 @@ from typing import Any
 import click
 import msgspec
 from rich.console import Console
-from rich.table import Table
 
 from contextree.cli.common import (
     CliContext,
@@ -32,12 +31,14 @@ from contextree.progress.catalog import EventType
 from contextree.progress.event import parse_ts, split_event_key
 from contextree.progress.follow import Follower
 from contextree.progress.reducer import replay
-from contextree.progress.session import ACTIVE, INTERRUPTED, effective_status
+from contextree.progress.session import ACTIVE, INTERRUPTED, SessionMeta, effective_status
 from contextree.progress.state import SessionState
 from contextree.sizes import format_bytes
 
 _json = msgspec.json.Encoder()
 STATUS_STYLES = {"active": "cyan", "completed": "green", "failed": "red", "interrupted": "yellow"}
+TABLE_LIMIT = 50
+"""Sessions the table shows unless --limit or --all says otherwise."""
 
 
 @click.group()
@@ -45,9 +46,8 @@ def sessions() -> None:
     """Inspect, follow, replay and prune the sessions in the store."""
 
 
-def session_row(store: EventStore, record: SessionRecord) -> dict[str, Any]:
+def session_row(record: SessionRecord, meta: SessionMeta | None) -> dict[str, Any]:
     """The summary of one session that `list --json` prints."""
-    meta = store.get_meta(record.session_id)
     return {
         "session_id": record.session_id,
         "command": record.command,
@@ -94,41 +94,67 @@ def _echo_json(value: Any) -> None:
 
 
 @sessions.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print a JSON array (every session unless --limit is given).")
 @click.option("--status", type=click.Choice(["active", "completed", "failed", "interrupted"]))
 @click.option("--command", "command", help="Only this command (and its subcommands).")
-@click.option("--limit", type=click.IntRange(min=1), help="At most this many, newest first.")
+@click.option("--limit", type=click.IntRange(min=1),
+              help=f"At most this many, newest first (the table shows {TABLE_LIMIT} by default).")
+@click.option("--all", "show_all", is_flag=True, help="Every session in the table.")
 @pass_cli
 def list_sessions(
-    cli: CliContext, as_json: bool, status: str | None, command: str | None, limit: int | None
+    cli: CliContext, as_json: bool, status: str | None, command: str | None, limit: int | None,
+    show_all: bool,
 ) -> None:
     """List sessions, newest first, with their effective status."""
+    if limit is None and not show_all and not as_json:
+        limit = TABLE_LIMIT
     store = open_store_readonly(cli)
     try:
         records = store.list_sessions(status=status, command=command, limit=limit)
-        rows = [session_row(store, record) for record in records]
+        metas = store.get_metas(record.session_id for record in records)
+        hidden = 0
+        if limit is not None and len(records) == limit and not as_json:
+            hidden = store.count_sessions(status=status, command=command) - len(records)
     finally:
         store.close()
+    rows = [session_row(record, metas.get(record.session_id)) for record in records]
     if as_json:
         _echo_json(rows)
         return
     if not rows:
         click.echo("no sessions yet — run `ctree scan` or `ctree context generate`")
         return
-    table = Table(box=None, header_style="bold")
-    for column in ("session", "started", "command", "duration", "status", "events"):
-        table.add_column(column, justify="right" if column in ("duration", "events") else "left",
-                         no_wrap=True)
-    for row in rows:
-        style = STATUS_STYLES.get(row["status"], "")
-        table.add_row(
-            row["session_id"], row["started_at"].replace("T", " ")[:19], row["command"],
-            format_ms(row["duration_ms"]), f"[{style}]{row['status']}[/]", str(row["event_count"]),
-        )
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=200)  # piped: never squeeze ids and times into 80 columns
-    console.print(table)
+    click.echo("\n".join(_table_lines(rows)), color=None)
+    if hidden > 0:
+        click.echo(f"… {hidden} more — run `ctree sessions list --all` to see them all, "
+                   "or --limit N")
+
+
+def _table_lines(rows: list[dict[str, Any]]) -> list[str]:
+    """The table as text: plain fixed-width columns (fast for ten thousand rows), the status
+    coloured (click drops the colour when the output is not a terminal)."""
+    cells = [
+        (row["session_id"], row["started_at"].replace("T", " ")[:19], row["command"],
+         format_ms(row["duration_ms"]), row["status"], str(row["event_count"]))
+        for row in rows
+    ]
+    header = ("session", "started", "command", "duration", "status", "events")
+    widths = [max(len(header[i]), *(len(cell[i]) for cell in cells)) for i in range(6)]
+    right = (False, False, False, True, False, True)
+
+    def line(cell: tuple[str, ...], status_style: str | None) -> str:
+        parts = []
+        for index, text in enumerate(cell):
+            padded = text.rjust(widths[index]) if right[index] else text.ljust(widths[index])
+            if index == 4 and status_style:
+                padded = click.style(padded, fg=status_style)
+            parts.append(padded)
+        return "  ".join(parts).rstrip()
+
+    lines = [click.style(line(header, None), bold=True)]
+    lines.extend(line(cell, STATUS_STYLES.get(cell[4])) for cell in cells)
+    return lines
 
 
 @sessions.command("show")
@@ -140,7 +166,7 @@ def show(cli: CliContext, session_ref: str, as_json: bool) -> None:
     store = open_store_readonly(cli)
     try:
         record, state = _load_state(store, session_ref)
-        row = session_row(store, record)
+        row = session_row(record, store.get_meta(record.session_id))
     finally:
         store.close()
     summary = state.to_json()
@@ -189,7 +215,7 @@ def _load_state(store: EventStore, session_ref: str) -> tuple[SessionRecord, Ses
     if record is None:  # deleted between resolve and read
         raise UsageError(f"session {session_id} vanished — run `ctree sessions list`")
     record.status = effective_status(record)
-    return record, replay(store.read_events(session_id), record)
+    return record, replay(store.iter_events(session_id), record)
 
 
 @sessions.command("events")
@@ -205,9 +231,11 @@ def events(cli: CliContext, session_ref: str, after_seq: int, follow: bool) -> N
         session_id = store.resolve_session_id(session_ref)
         follower = Follower(store, session_id, after_seq)
         out = sys.stdout.buffer
-        for key, raw in store.read_raw_events(session_id, after_seq):
+        last_key = None
+        for last_key, raw in store.iter_raw_events(session_id, after_seq):  # noqa: B007
             out.write(raw + b"\n")
-            follower.last_seen = split_event_key(key)[1]
+        if last_key is not None:
+            follower.last_seen = split_event_key(last_key)[1]
         out.flush()
         if follow:
             _stream(follower, out)

@@ -12,9 +12,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import TypeAlias, TypeVar, cast
 
@@ -56,6 +57,10 @@ DatabaseHandle: TypeAlias = lmdb._Database
 Transaction: TypeAlias = "lmdb.Transaction[bytes]"
 """A read or write transaction whose values are `bytes`."""
 DEFAULT_MAP_SIZE = 256 << 20
+EVENT_CHUNK = 4096
+SESSION_CHUNK = 1024
+"""Session records read per read transaction when listing."""
+"""Events read per read transaction by the streaming readers."""
 MAX_DBS = 32
 T = TypeVar("T")
 
@@ -338,29 +343,76 @@ class EventStore:
             log.warning("skipping malformed meta of session %s", session_id)
             return None
 
+    def get_metas(self, session_ids: Iterable[str]) -> dict[str, SessionMeta]:
+        """The status snapshots of several sessions, read in one read transaction (a
+        session without one, or with a malformed one, is left out)."""
+        meta_db = self.find_db(OBS_SESSION_META)
+        if meta_db is None:
+            return {}
+        raws: list[tuple[str, bytes]] = []
+        with self.read() as txn:
+            for session_id in session_ids:
+                raw = txn.get(session_id.encode("ascii"), db=meta_db)
+                if raw is not None:
+                    raws.append((session_id, raw))
+        metas = {}
+        for session_id, raw in raws:
+            try:
+                metas[session_id] = _meta_decoder.decode(raw)
+            except (msgspec.DecodeError, msgspec.ValidationError):
+                log.warning("skipping malformed meta of session %s", session_id)
+        return metas
+
     def list_sessions(
         self, *, status: str | None = None, command: str | None = None, limit: int | None = None
     ) -> list[SessionRecord]:
-        """Session records newest first, `status` replaced by the effective status."""
+        """Session records newest first, `status` replaced by the effective status; the walk
+        stops as soon as `limit` records match."""
+        return list(islice(self._matching_sessions(status, command), limit))
+
+    def count_sessions(self, *, status: str | None = None, command: str | None = None) -> int:
+        """How many sessions `list_sessions` would return without a limit."""
+        if status is None and command is None:
+            sessions_db = self.find_db(OBS_SESSIONS)
+            if sessions_db is None:
+                return 0
+            with self.read() as txn:
+                return int(txn.stat(sessions_db)["entries"])
+        return sum(1 for _ in self._matching_sessions(status, command))
+
+    def _matching_sessions(self, status: str | None, command: str | None,
+                           ) -> Iterator[SessionRecord]:
         sessions_db = self.find_db(OBS_SESSIONS)
         if sessions_db is None:
-            return []
-        with self.read() as txn:
-            raws = [raw for _, raw in _iterate_reverse(txn.cursor(db=sessions_db))]
-        records: list[SessionRecord] = []
-        for raw in raws:
-            record = decode_record(raw)
-            if record is None:
-                continue
-            record.status = effective_status(record)
-            if status is not None and record.status != status:
-                continue
-            if command is not None and not _command_matches(record.command, command):
-                continue
-            records.append(record)
-            if limit is not None and len(records) >= limit:
-                break
-        return records
+            return
+        for chunk in self._session_chunks(sessions_db):
+            for raw in chunk:
+                record = decode_record(raw)
+                if record is None:
+                    continue
+                if command is not None and not _command_matches(record.command, command):
+                    continue
+                record.status = effective_status(record)
+                if status is not None and record.status != status:
+                    continue
+                yield record
+
+    def _session_chunks(self, sessions_db: DatabaseHandle) -> Iterator[list[bytes]]:
+        """Stored session records newest first, `SESSION_CHUNK` per short read transaction."""
+        before: bytes | None = None
+        while True:
+            chunk: list[bytes] = []
+            with self.read() as txn:
+                cursor = txn.cursor(db=sessions_db)
+                positioned = _position_before(cursor, before)
+                while positioned and len(chunk) < SESSION_CHUNK:
+                    before = cursor.key()
+                    chunk.append(cursor.value())
+                    positioned = cursor.prev()
+            if chunk:
+                yield chunk
+            if not positioned:
+                return
 
     def resolve_session_id(self, ref: str) -> str:
         """Resolve a full id, a unique prefix (any case) or `last` to a session id."""
@@ -397,45 +449,68 @@ class EventStore:
 
     # -- events ---------------------------------------------------------------------------
 
-    def read_raw_events(
-        self, session_id: str, after_seq: int = 0, limit: int | None = None
-    ) -> list[tuple[bytes, bytes]]:
-        """Stored `(key, value)` pairs with seq > `after_seq`, in order, by one cursor seek.
+    def iter_raw_events(
+        self, session_id: str, after_seq: int = 0, *, chunk: int = EVENT_CHUNK
+    ) -> Iterator[tuple[bytes, bytes]]:
+        """Stored `(key, value)` pairs with seq > `after_seq`, in order, read `chunk` at a
+        time, each chunk in its own short read transaction (a cursor seek past the last seq
+        read), so memory stays bounded and no transaction lives long.
 
         A key in the session's range that is not `session_id:<20 digits>` is not an event
         of the session (another tool wrote it, or it is damaged): it is skipped with a warning.
         """
+        while True:
+            pairs, after_seq, more = self._read_event_chunk(session_id, after_seq, chunk)
+            yield from pairs
+            if not more:
+                return
+
+    def _read_event_chunk(
+        self, session_id: str, after_seq: int, chunk: int
+    ) -> tuple[list[tuple[bytes, bytes]], int, bool]:
         prefix = session_prefix(session_id)
         key_length = len(prefix) + SEQ_DIGITS
         out: list[tuple[bytes, bytes]] = []
         events_db = self.find_db(OBS_EVENTS)
         if events_db is None:
-            return out
+            return out, after_seq, False
+        seen = 0
         with self.read() as txn:
             cursor = txn.cursor(db=events_db)
             if not cursor.set_range(event_key(session_id, after_seq + 1)):
-                return out
+                return out, after_seq, False
             for key, value in cursor.iternext():
                 if not key.startswith(prefix):
-                    break
+                    return out, after_seq, False
+                seen += 1
                 if len(key) != key_length or not key[len(prefix):].isdigit():
                     log.warning("skipping malformed event key %r", key)
-                    continue
-                out.append((key, value))
-                if limit is not None and len(out) >= limit:
-                    break
-        return out
+                else:
+                    out.append((key, value))
+                    after_seq = int(key[len(prefix):])
+                if seen >= chunk:
+                    return out, after_seq, True
+        return out, after_seq, False
+
+    def read_raw_events(
+        self, session_id: str, after_seq: int = 0, limit: int | None = None
+    ) -> list[tuple[bytes, bytes]]:
+        """`iter_raw_events` as a list, at most `limit` pairs."""
+        return list(islice(self.iter_raw_events(session_id, after_seq), limit))
+
+    def iter_events(self, session_id: str, after_seq: int = 0) -> Iterator[Event]:
+        """Events with seq > `after_seq`, in order, decoded one chunk at a time; malformed
+        values are skipped with a warning."""
+        for key, raw in self.iter_raw_events(session_id, after_seq):
+            event = decode_event_or_none(raw, key)
+            if event is not None:
+                yield event
 
     def read_events(
         self, session_id: str, after_seq: int = 0, limit: int | None = None
     ) -> list[Event]:
         """Events with seq > `after_seq`, in order; malformed values are skipped with a warning."""
-        events = []
-        for key, raw in self.read_raw_events(session_id, after_seq, limit):
-            event = decode_event_or_none(raw, key)
-            if event is not None:
-                events.append(event)
-        return events
+        return list(islice(self.iter_events(session_id, after_seq), limit))
 
     # -- deletion and pruning -------------------------------------------------------------
 
@@ -540,6 +615,13 @@ def _open_readonly_environment(path: Path) -> lmdb.Environment:
     with contextlib.suppress(lmdb.Error):  # a read-only filesystem: LMDB runs without locks
         env.reader_check()
     return env
+
+
+def _position_before(cursor: lmdb.Cursor[bytes], key: bytes | None) -> bool:
+    """Put `cursor` on the last entry before `key` (the very last one when `key` is None)."""
+    if key is None or not cursor.set_range(key):
+        return cursor.last()
+    return cursor.prev()
 
 
 def _iterate_reverse(cursor: lmdb.Cursor) -> Iterator[tuple[bytes, bytes]]:
