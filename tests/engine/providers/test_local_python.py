@@ -103,13 +103,14 @@ def test_python_frame_lists_classes_with_methods_and_functions_with_signatures()
 
     assert "- `class ChangelogError(ValueError)` — The changelog cannot be parsed." in frame
     assert "- `class Changelog` — A parsed changelog file." in frame
-    assert "  - methods: `__init__`, `latest`, `publish`" in frame
+    assert "  - `latest() -> str`\n  - `async publish() -> None`\n" in frame
+    assert "__init__" not in frame
     assert (
         "- `def parse(path: Path, *, strict: bool=False) -> Changelog`"
         " — Read and parse the changelog at `path`." in frame
     )
     assert "- `async def fetch(url: str) -> bytes`\n" in frame
-    assert "- private helpers: `_helper`" in frame
+    assert "_helper" not in frame and "_PRIVATE_CACHE" not in frame
     assert "More detail nobody needs" not in frame
 
 
@@ -161,3 +162,108 @@ def test_truncated_file_says_how_much_was_read() -> None:
 
 def test_empty_file_is_called_empty() -> None:
     assert "Empty Python file." in describe(file_request("pkg/__init__.py", ""))
+
+
+def python_frame(path: str, source: str) -> str:
+    return describe(file_request(path, textwrap.dedent(source)))
+
+
+def test_all_decides_the_public_surface_and_its_order() -> None:
+    frame = python_frame("pkg/api.py", '''\
+        """The API."""
+        from .impl import Engine
+        __all__ = ["run", "Engine", "Widget"]
+        __all__ += ["LIMIT"]
+        LIMIT = 3
+        def helper():
+            pass
+        class Widget:
+            pass
+        def run():
+            pass
+        ''')
+
+    assert frame.index("`class Widget`") < frame.index("`def run()`")
+    assert "- `Engine` from `.impl`" in frame
+    assert "- `LIMIT = 3`" in frame
+    assert "- not in `__all__`: `helper`" in frame
+
+
+def test_without_all_the_biggest_public_definitions_lead_and_private_ones_stay_out() -> None:
+    frame = python_frame("pkg/mod.py", '''\
+        class _Flavour:
+            pass
+        class Small:
+            pass
+        class Main:
+            def a(self):
+                pass
+            def b(self):
+                pass
+        ''')
+
+    assert frame.splitlines()[2] == "Python module defining classes `Main` and `Small`."
+    assert "_Flavour" not in frame
+
+
+def test_private_names_are_shown_when_nothing_is_public() -> None:
+    frame = python_frame("pkg/_impl.py", "def _a():\n    pass\nclass _B:\n    pass\n")
+
+    assert "- names: `_a`, `_B`" in frame
+
+
+def test_properties_appear_once_and_many_methods_are_all_named() -> None:
+    methods = "".join(f"    def m{index}(self):\n        pass\n" for index in range(40))
+    source = (
+        "class Console:\n"
+        "    @property\n    def file(self) -> str:\n        return ''\n"
+        "    @file.setter\n    def file(self, value: str) -> None:\n        pass\n"
+        f"{methods}    def print(self, *objects: object) -> None:\n        pass\n"
+    )
+
+    frame = python_frame("console.py", source)
+
+    assert "  - properties: `file`\n" in frame
+    assert "`m39`, `print`" in frame and "more" not in frame
+
+
+def test_licence_docstring_is_never_the_purpose() -> None:
+    frame = python_frame("spin.py", '''\
+        """
+        Spinners are from:
+        * cli-spinners:
+            MIT License
+            Copyright (c) Someone
+            Permission is hereby granted, free of charge, to any person obtaining a copy
+        """
+        SPINNERS = {}
+        ''')
+
+    assert frame.splitlines()[2] == "Python module defining constant `SPINNERS`."
+    assert "Permission" not in frame and "Copyright" not in frame
+
+
+def test_licence_comment_header_is_skipped_for_the_next_comment() -> None:
+    frame = python_frame("tool.py", "# Copyright 2020 ACME\n# All rights reserved.\n\n"
+                         "# Helpers for the build.\nX = 1\n")
+
+    assert frame.splitlines()[2] == "Helpers for the build."
+
+
+def test_a_module_with_a_main_block_is_not_a_script_but_a_main_only_file_is() -> None:
+    module = python_frame("lib.py", "class Api:\n    pass\nif __name__ == '__main__':\n    Api()\n")
+    script = python_frame("tool.py",
+                          "def main():\n    pass\nif __name__ == '__main__':\n    main()\n")
+
+    assert "Python module defining class `Api`." in module
+    assert 'Also runs directly: `if __name__ == "__main__"` → `Api()`.' in module
+    assert "Python script defining function `main`." in script
+    assert 'Runs as a script: `if __name__ == "__main__"` → `main()`.' in script
+
+
+def test_overview_does_not_repeat_the_first_sentence() -> None:
+    single = python_frame("d.py", '"""Implementation of JSONDecoder\n"""\n')
+    longer = python_frame("e.py", '"""Reads data. Then writes it.\n\nUsage::\n\n    $ e\n"""\n')
+
+    assert "## Overview" not in single
+    assert "## Overview\n\nThen writes it.\n" in longer and "$ e" not in longer

@@ -1,31 +1,50 @@
-"""Summarizing a Python file from its syntax tree, or from regexes when it does not parse.
+"""Summarizing a Python file from its syntax tree, or from patterns when it does not parse.
 
-The module docstring gives the purpose; top-level classes (with their methods), functions
-(with signatures and the first docstring line), constants, imports grouped by origin and a
-`__main__` entry point give the sections. A truncated or broken file falls back to line-based
-patterns and says so.
+The purpose comes from the module docstring or leading comment (licence text never counts);
+then the public surface (`python_api`): classes with their public methods and properties,
+exceptions, functions with signatures and the first sentence of their docstrings, constants
+and re-exports; imports grouped by origin; and how the file runs. A file is a script only
+when running is its main job: `__main__.py`, or a `__main__` block with nothing public but a
+`main`-like function.
 """
 
 from __future__ import annotations
 
 import ast
-import re
 import sys
-from collections.abc import Iterator
 from pathlib import PurePosixPath
 
+from contextree.engine.providers.local.licence import purpose_paragraphs
+from contextree.engine.providers.local.python_api import (
+    CLASS,
+    CONSTANT,
+    EXCEPTION,
+    FUNCTION,
+    Surface,
+    read_surface,
+    top_level_statements,
+)
+from contextree.engine.providers.local.python_fallback import summarize_by_patterns
+from contextree.engine.providers.local.python_render import (
+    class_lines,
+    constant_line,
+    definition_names,
+    function_line,
+    names_line,
+)
 from contextree.engine.providers.local.summary import (
+    ENTRY_POINT_SECTION,
     Summary,
+    after_first_sentence,
     capped,
     code,
     first_sentence,
-    join_names,
     plural,
     shorten,
 )
 
-MAX_SIGNATURE_CHARS = 160
-MAX_METHODS = 15
+MAX_OVERVIEW_CHARS = 500
+RUNNER_NAMES = frozenset({"main", "run", "cli", "parse_args", "create_parser", "build_parser"})
 _Function = ast.FunctionDef | ast.AsyncFunctionDef
 
 
@@ -34,8 +53,8 @@ def summarize_python(path: str, text: str) -> Summary:
     try:
         module = ast.parse(text)
     except (SyntaxError, ValueError) as exc:
-        return _summarize_by_patterns(text, _parse_problem(exc))
-    return _summarize_tree(path, module)
+        return summarize_by_patterns(text, _parse_problem(exc))
+    return summarize_module(path, text, module)
 
 
 def _parse_problem(exc: Exception) -> str:
@@ -44,127 +63,142 @@ def _parse_problem(exc: Exception) -> str:
     return str(exc) or type(exc).__name__
 
 
-# -- from the syntax tree -------------------------------------------------------------------
-
-
-def _summarize_tree(path: str, module: ast.Module) -> Summary:
-    classes = [node for node in module.body if isinstance(node, ast.ClassDef)]
-    functions = [node for node in module.body if isinstance(node, _Function)]
-    docstring = ast.get_docstring(module) or ""
-    entry = _entry_point(module)
-    summary = Summary(purpose=_purpose(docstring, classes, functions, entry is not None))
-    tests = _count_tests(classes, functions)
+def summarize_module(path: str, text: str, module: ast.Module) -> Summary:
+    """The summary of a parsed module."""
+    surface = read_surface(module)
+    entry = _main_block(module)
+    script = _is_script(path, text, surface, entry is not None)
+    described = purpose_paragraphs(ast.get_docstring(module) or "")
+    if not described:
+        described = purpose_paragraphs(leading_comment(text))
+    purpose = first_sentence(described[0]) if described else _made_up_purpose(surface, script)
+    summary = Summary(purpose=purpose)
+    tests = _count_tests(module)
     if tests:
         summary.facts.append(plural(tests, "test"))
-    summary.add("Overview", _overview(docstring))
-    summary.add("Classes", capped([line for cls in classes for line in _class_lines(cls)]))
-    summary.add("Functions", _function_lines(functions))
-    summary.add("Constants", capped(_constant_lines(module)))
+    summary.add("Overview", _overview(described))
+    _add_surface(summary, surface)
     summary.add("Imports", _import_lines(path, module))
-    if entry is not None:
-        summary.add("Entry point", [f'Runs as a script: `if __name__ == "__main__"` → {entry}.'])
+    summary.add(ENTRY_POINT_SECTION, _entry_lines(path, surface, entry, script))
     return summary
 
 
-def _purpose(
-    docstring: str, classes: list[ast.ClassDef], functions: list[_Function], is_script: bool
-) -> str:
-    if docstring.strip():
-        return first_sentence(docstring.split("\n\n")[0])
-    parts = []
-    if classes:
-        noun = "class" if len(classes) == 1 else "classes"
-        parts.append(f"{noun} {join_names([cls.name for cls in classes])}")
-    if functions:
-        noun = "function" if len(functions) == 1 else "functions"
-        parts.append(f"{noun} {join_names([function.name for function in functions])}")
-    if not parts:
-        kind = "script" if is_script else "module"
-        return f"Python {kind} without top-level classes or functions."
-    kind = "script" if is_script else "module"
-    return f"Python {kind} defining " + " and ".join(parts) + "."
+def _add_surface(summary: Summary, surface: Surface) -> None:
+    classes = surface.of_kind(CLASS)
+    summary.add("Classes", capped([line for cls in classes for line in class_lines(cls)], 60))
+    summary.add("Exceptions", capped([line for exc in surface.of_kind(EXCEPTION)
+                                      for line in class_lines(exc, brief=True)]))
+    summary.add("Functions", capped([function_line(d) for d in surface.of_kind(FUNCTION)], 40))
+    summary.add("Constants", capped([constant_line(d) for d in surface.of_kind(CONSTANT)]))
+    reexports = [f"- {code(name)} from {code(source)}" for name, source in surface.reexports]
+    if surface.star_sources:
+        reexports.append(names_line("everything public from", surface.star_sources))
+    summary.add("Re-exports", capped(reexports))
+    if surface.unexported:
+        title = "not in `__all__`"
+        summary.add("Also defined", [names_line(title, definition_names(surface.unexported))])
+    if not surface.public and not surface.reexports and surface.private:
+        summary.add("Private definitions", [
+            names_line("names", definition_names(surface.private)),
+        ])
 
 
-def _overview(docstring: str) -> list[str]:
-    paragraph = " ".join(docstring.split("\n\n")[0].split())
-    if not paragraph or first_sentence(paragraph) == paragraph:
-        return []
-    return [shorten(paragraph, 600)]
-
-
-def _class_lines(cls: ast.ClassDef) -> list[str]:
-    bases = ", ".join(ast.unparse(base) for base in [*cls.bases, *cls.keywords])
-    header = f"class {cls.name}({bases})" if bases else f"class {cls.name}"
-    decorators = " ".join(f"@{ast.unparse(item)}" for item in cls.decorator_list)
-    signature = f"{decorators} {header}" if decorators else header
-    lines = [f"- {code(shorten(signature, MAX_SIGNATURE_CHARS))}{_doc_suffix(cls)}"]
-    methods = [node.name for node in cls.body if isinstance(node, _Function)]
-    if methods:
-        shown = ", ".join(code(name) for name in methods[:MAX_METHODS])
-        more = f" and {len(methods) - MAX_METHODS} more" if len(methods) > MAX_METHODS else ""
-        lines.append(f"  - methods: {shown}{more}")
-    return lines
-
-
-def _function_lines(functions: list[_Function]) -> list[str]:
-    """Public functions with signatures; private helpers named on one line."""
-    public = [function for function in functions if not function.name.startswith("_")]
-    helpers = [function.name for function in functions if function.name.startswith("_")]
-    lines = capped([_function_line(function) for function in public])
-    if helpers:
-        shown = ", ".join(code(name) for name in helpers[:MAX_METHODS])
-        more = f" and {len(helpers) - MAX_METHODS} more" if len(helpers) > MAX_METHODS else ""
-        lines.append(f"- private helpers: {shown}{more}")
-    return lines
-
-
-def _function_line(function: _Function) -> str:
-    prefix = "async def" if isinstance(function, ast.AsyncFunctionDef) else "def"
-    signature = f"{prefix} {function.name}({ast.unparse(function.args)})"
-    if function.returns is not None:
-        signature += f" -> {ast.unparse(function.returns)}"
-    return f"- {code(shorten(signature, MAX_SIGNATURE_CHARS))}{_doc_suffix(function)}"
-
-
-def _doc_suffix(node: ast.ClassDef | _Function) -> str:
-    docstring = ast.get_docstring(node)
-    if not docstring or not docstring.strip():
-        return ""
-    return " — " + first_sentence(docstring.strip().split("\n\n")[0], limit=160)
-
-
-def _constant_lines(module: ast.Module) -> list[str]:
+def leading_comment(text: str) -> str:
+    """The `#` comments before the first statement, without shebang and coding lines."""
     lines = []
-    for node in module.body:
-        target, value = _assignment(node)
-        if target is None or not (target.isupper() or target == "__all__"):
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped.startswith("#"):
+            if stripped:
+                break
+            lines.append("")
             continue
-        rendered = ast.unparse(value) if value is not None else ""
-        shown = f"{target} = {rendered}" if rendered and len(rendered) <= 60 else target
-        lines.append(f"- {code(shown)}")
-    return lines
+        if stripped.startswith("#!") or "-*-" in stripped or "coding" in stripped[:20]:
+            continue
+        lines.append(stripped.lstrip("#").strip())
+    return "\n".join(lines)
 
 
-def _assignment(node: ast.stmt) -> tuple[str | None, ast.expr | None]:
-    if isinstance(node, ast.Assign) and len(node.targets) == 1:
-        target = node.targets[0]
-        return (target.id if isinstance(target, ast.Name) else None), node.value
-    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-        return node.target.id, node.value
-    return None, None
+def _made_up_purpose(surface: Surface, script: bool) -> str:
+    kind = "script" if script else "module"
+    shown = surface.public or surface.private
+    parts = []
+    for kind_of, singular, plural_form in (
+        (CLASS, "class", "classes"), (EXCEPTION, "exception", "exceptions"),
+        (FUNCTION, "function", "functions"), (CONSTANT, "constant", "constants"),
+    ):
+        names = [d.name for d in shown if d.kind == kind_of]
+        if names:
+            noun = singular if len(names) == 1 else plural_form
+            parts.append(f"{noun} {_join(names)}")
+    if surface.reexports and not parts:
+        parts.append(f"re-exports {_join([name for name, _ in surface.reexports])}")
+    if not parts:
+        return f"Python {kind} without top-level classes or functions."
+    return f"Python {kind} defining " + " and ".join(parts[:2]) + "."
 
 
-def _count_tests(classes: list[ast.ClassDef], functions: list[_Function]) -> int:
-    methods = [node for cls in classes for node in cls.body if isinstance(node, _Function)]
-    return sum(1 for node in [*functions, *methods] if node.name.startswith("test"))
+def _join(names: list[str], limit: int = 3) -> str:
+    shown = [code(name) for name in names[:limit]]
+    rest = len(names) - len(shown)
+    if rest > 0:
+        return ", ".join(shown) + f" and {rest} more"
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
 
 
-def _entry_point(module: ast.Module) -> str | None:
+def _overview(described: list[str]) -> list[str]:
+    """What the docstring says beyond its first sentence: prose only, no examples."""
+    if not described:
+        return []
+    remainder = after_first_sentence(described[0])
+    pieces = [remainder] if remainder else []
+    for paragraph in described[1:]:
+        if not _is_prose(paragraph):
+            continue
+        pieces.append(" ".join(paragraph.split()))
+        if sum(len(piece) for piece in pieces) > MAX_OVERVIEW_CHARS:
+            break
+    text = " ".join(pieces).strip()
+    return [shorten(text, MAX_OVERVIEW_CHARS)] if text else []
+
+
+def _is_prose(paragraph: str) -> bool:
+    """Not a code example, a shell session or a lead-in to one."""
+    if paragraph[:1].isspace() or paragraph.startswith(("$", ">>>", "..", "-")):
+        return False
+    return ">>>" not in paragraph and not paragraph.endswith("::")
+
+
+def _count_tests(module: ast.Module) -> int:
+    count = 0
+    for node in module.body:
+        if isinstance(node, _Function) and node.name.startswith("test"):
+            count += 1
+        elif isinstance(node, ast.ClassDef):
+            count += sum(1 for item in node.body
+                         if isinstance(item, _Function) and item.name.startswith("test"))
+    return count
+
+
+# -- how the file runs ----------------------------------------------------------------------
+
+
+def _main_block(module: ast.Module) -> str | None:
     for node in module.body:
         if isinstance(node, ast.If) and _is_main_guard(node.test):
-            first = node.body[0] if node.body else None
-            return code(shorten(ast.unparse(first), 80)) if first is not None else "nothing"
+            return _first_action(node.body)
     return None
+
+
+def _first_action(body: list[ast.stmt]) -> str:
+    """The first call the block makes (or its first line), as inline code."""
+    for node in body:
+        for inner in ast.walk(node):
+            if isinstance(inner, ast.Expr | ast.Assign) and isinstance(inner.value, ast.Call):
+                return code(shorten(ast.unparse(inner), 80))
+    if not body:
+        return "nothing"
+    return code(shorten(ast.unparse(body[0]).splitlines()[0], 80))
 
 
 def _is_main_guard(test: ast.expr) -> bool:
@@ -174,6 +208,29 @@ def _is_main_guard(test: ast.expr) -> bool:
     names = [side.id for side in sides if isinstance(side, ast.Name)]
     values = [side.value for side in sides if isinstance(side, ast.Constant)]
     return names == ["__name__"] and values == ["__main__"]
+
+
+def _is_script(path: str, text: str, surface: Surface, has_main_block: bool) -> bool:
+    if PurePosixPath(path).name == "__main__.py":
+        return True
+    if not (has_main_block or text.startswith("#!")):
+        return False
+    offered = [d for d in surface.public if d.name not in RUNNER_NAMES]
+    return not offered and not surface.reexports
+
+
+def _entry_lines(path: str, surface: Surface, entry: str | None, script: bool) -> list[str]:
+    lines = []
+    posix = PurePosixPath(path)
+    if posix.name == "__main__.py" and len(posix.parts) > 1:
+        lines.append(f"Runs as `python -m {'.'.join(posix.parts[:-1])}`.")
+    if entry is not None:
+        verb = "Runs as a script" if script else "Also runs directly"
+        lines.append(f'{verb}: `if __name__ == "__main__"` → {entry}.')
+    runner = next((d for d in surface.public if d.name == "main" and d.kind == FUNCTION), None)
+    if runner is not None and not lines:
+        lines.append(f"Defines {code('main()')}, the usual entry function.")
+    return lines
 
 
 # -- imports --------------------------------------------------------------------------------
@@ -195,7 +252,7 @@ def _import_lines(path: str, module: ast.Module) -> list[str]:
 
 def _imported_modules(module: ast.Module) -> list[str]:
     names: list[str] = []
-    for node in _top_level_statements(module.body):
+    for node in top_level_statements(module.body):
         if isinstance(node, ast.Import):
             candidates = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -208,17 +265,6 @@ def _imported_modules(module: ast.Module) -> list[str]:
     return names
 
 
-def _top_level_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
-    """Module statements, including those inside top-level `if` and `try` blocks."""
-    for node in body:
-        yield node
-        if isinstance(node, ast.If):
-            yield from _top_level_statements([*node.body, *node.orelse])
-        elif isinstance(node, ast.Try):
-            handlers = [stmt for handler in node.handlers for stmt in handler.body]
-            yield from _top_level_statements([*node.body, *handlers, *node.orelse])
-
-
 def _import_origin(name: str, local_roots: set[str]) -> str:
     root = name.split(".")[0]
     if name.startswith(".") or root in local_roots:
@@ -227,33 +273,3 @@ def _import_origin(name: str, local_roots: set[str]) -> str:
         return "Standard library"
     return "Third-party"
 
-
-# -- from patterns, when the tree is unavailable --------------------------------------------
-
-_DOCSTRING = re.compile(r"\A(?:\s*#[^\n]*\n)*\s*[rRuU]?(\"\"\"|''')(.*?)(?:\1|\Z)", re.DOTALL)
-_CLASS = re.compile(r"^class\s+(\w+)\s*(\([^)]*\))?\s*:", re.MULTILINE)
-_FUNCTION = re.compile(r"^((?:async\s+)?def\s+(\w+)\s*\([^)]*\)(?:\s*->\s*[^:]+)?)", re.MULTILINE)
-_IMPORT = re.compile(r"^(?:from\s+(\.*[\w.]*)\s+import|import\s+([\w.]+))", re.MULTILINE)
-_MAIN = re.compile(r"^if\s+__name__\s*==\s*[\"']__main__[\"']\s*:", re.MULTILINE)
-
-
-def _summarize_by_patterns(text: str, problem: str) -> Summary:
-    docstring = _DOCSTRING.match(text)
-    classes = [match.group(1) for match in _CLASS.finditer(text)]
-    functions = [match.group(2) for match in _FUNCTION.finditer(text)]
-    if docstring and docstring.group(2).strip():
-        purpose = first_sentence(docstring.group(2).strip().split("\n\n")[0])
-    else:
-        names = join_names(classes + functions)
-        purpose = f"Python module defining {names}." if names else "Python module."
-    summary = Summary(purpose=purpose)
-    summary.add("Note", [f"Read by patterns: the source does not parse ({problem})."])
-    summary.add("Classes", capped([f"- {code(f'class {name}')}" for name in classes]))
-    signatures = [" ".join(match.group(1).split()) for match in _FUNCTION.finditer(text)]
-    summary.add("Functions", capped([f"- {code(shorten(sig, 160))}" for sig in signatures]))
-    imports = [match.group(1) or match.group(2) for match in _IMPORT.finditer(text)]
-    unique = list(dict.fromkeys(name for name in imports if name))
-    summary.add("Imports", [f"- {', '.join(code(name) for name in unique[:20])}"] if unique else [])
-    if _MAIN.search(text):
-        summary.add("Entry point", ['Runs as a script (`if __name__ == "__main__"`).'])
-    return summary

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 MAX_PURPOSE_CHARS = 200
 MAX_ITEMS = 30
+ENTRY_POINT_SECTION = "Entry point"
+SCRIPTS_SECTION = "Scripts"
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9`\"'(\[*])")
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
@@ -60,6 +62,12 @@ def first_sentence(text: str, limit: int = MAX_PURPOSE_CHARS) -> str:
     if sentence[-1] not in ".!?…:":
         sentence += "."
     return sentence
+
+
+def after_first_sentence(text: str) -> str:
+    """What follows the first sentence of `text`, on one line (`""` when nothing does)."""
+    parts = _SENTENCE_END.split(" ".join(text.split()), maxsplit=1)
+    return parts[1] if len(parts) > 1 else ""
 
 
 def shorten(text: str, limit: int) -> str:
