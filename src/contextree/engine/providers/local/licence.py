@@ -15,6 +15,8 @@ LICENCE_MARKERS = re.compile(
     r"|permission is hereby granted"
     r"|permission to use, copy, modify"
     r"|licensed under\b"
+    r"|\blicen[cs]e:\s*\w"
+    r"|adapted with permission"
     r"|licensed to the apache"
     r"|spdx-license-identifier"
     r"|all rights reserved"

@@ -33,6 +33,7 @@ from contextree.engine.providers.local.python_render import (
     names_line,
 )
 from contextree.engine.providers.local.summary import (
+    DEMO_ENTRY,
     ENTRY_POINT_SECTION,
     Summary,
     after_first_sentence,
@@ -225,7 +226,7 @@ def _entry_lines(path: str, surface: Surface, entry: str | None, script: bool) -
     if posix.name == "__main__.py" and len(posix.parts) > 1:
         lines.append(f"Runs as `python -m {'.'.join(posix.parts[:-1])}`.")
     if entry is not None:
-        verb = "Runs as a script" if script else "Also runs directly"
+        verb = "Runs as a script" if script else DEMO_ENTRY
         lines.append(f'{verb}: `if __name__ == "__main__"` → {entry}.')
     runner = next((d for d in surface.public if d.name == "main" and d.kind == FUNCTION), None)
     if runner is not None and not lines:

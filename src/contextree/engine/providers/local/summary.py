@@ -13,10 +13,19 @@ from dataclasses import dataclass, field
 MAX_PURPOSE_CHARS = 200
 MAX_ITEMS = 30
 ENTRY_POINT_SECTION = "Entry point"
+ENTRY_POINTS_SECTION = "Entry points"
+DEMO_ENTRY = "Also runs directly"
 SCRIPTS_SECTION = "Scripts"
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9`\"'(\[*])")
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f\u0080-\u009f\u2028\u2029\udc80-\udcff]")
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_DERIVED_PURPOSE = re.compile(
+    r"^(?:Empty |Binary (?:file|data)|Python (?:module|script) (?:defining|without)"
+    r"|(?:Python package|Directory|Workspace root) with |[\w+#./ -]+ (?:file|document) "
+    r"(?:defining|without|with|of|holding|titled))"
+)
 _LABEL = re.compile(r"^(?:purpose|summary|overview|description)\s*:\s*", re.IGNORECASE)
 
 
@@ -44,7 +53,7 @@ class Summary:
 
 def render_summary(path: str, summary: Summary) -> str:
     """The markdown frame: heading, purpose, facts, then each section."""
-    parts = [f"# `{path}`", "", summary.purpose]
+    parts = [f"# {code(escaped(path))}", "", summary.purpose]
     if summary.facts:
         parts += ["", " · ".join(summary.facts)]
     for section in summary.sections:
@@ -62,6 +71,41 @@ def first_sentence(text: str, limit: int = MAX_PURPOSE_CHARS) -> str:
     if sentence[-1] not in ".!?…:":
         sentence += "."
     return sentence
+
+
+def escaped(name: str) -> str:
+    """`name` on one printable line: control characters and bytes that are not UTF-8
+    (which arrive as lone surrogates) written as `\\n`, `\\t`, `\\xNN` escapes."""
+    if name.isprintable() and _UNPRINTABLE.search(name) is None:
+        return name
+    return _UNPRINTABLE.sub(_escape_character, name)
+
+
+def _escape_character(match: re.Match[str]) -> str:
+    character = match.group(0)
+    if character in _ESCAPES:
+        return _ESCAPES[character]
+    point = ord(character)
+    if 0xDC80 <= point <= 0xDCFF:
+        return f"\\x{point - 0xDC00:02x}"
+    return f"\\x{point:02x}" if point < 0x100 else f"\\u{point:04x}"
+
+
+def is_derived_purpose(sentence: str) -> bool:
+    """Whether a purpose is one the local provider made up from structure (counts, names)
+    rather than one the file states about itself (a docstring, a README, a leading comment)."""
+    return _DERIVED_PURPOSE.match(sentence) is not None
+
+
+def frame_section(markdown: str, title: str) -> list[str]:
+    """The non-empty lines of the `## title` section of a frame (`[]` when it has none)."""
+    heading = f"\n## {title}\n"
+    start = markdown.find(heading)
+    if start == -1:
+        return []
+    body = markdown[start + len(heading) :]
+    end = body.find("\n## ")
+    return [line for line in (body if end == -1 else body[:end]).splitlines() if line.strip()]
 
 
 def after_first_sentence(text: str) -> str:
