@@ -234,3 +234,17 @@ async def test_the_tree_is_scanned_first_when_missing(
     await generate(workspace, store, emitter, path="docs")
     assert emitter.of("scan_started")[0]["root"] == ".", "no tree yet: a full scan"
     assert emitter.paths("node_generation_completed") == {"docs", "docs/guide.md"}
+
+
+async def test_names_that_are_not_utf8_are_listed_in_their_parents_frame(
+    workspace: Workspace, store: EventStore, emitter: CheckedEmitter
+) -> None:
+    with open(bytes(workspace.root / "docs") + b"/bad\xffname.txt", "wb") as stream:
+        stream.write(b"x\n")
+
+    outcome = await generate(workspace, store, emitter)
+
+    assert outcome.ok
+    records = TreeStore(store).load_records()
+    docs = FrameStore(store).heads([records["docs"].id], "context-docs")[records["docs"].id]
+    assert "- `bad\\xffname.txt` — not in the tree: its name is not valid UTF-8" in docs.content

@@ -238,7 +238,7 @@ class Orchestrator:
         children = [self._by_id[child] for child in record.children if child in self._by_id]
         heads = self.frames.heads((child.id for child in children), frame_type)
         return directory_request(record, children, heads, self.agent,
-                                 max_prompt_chars=self.max_file_bytes)
+                                 max_prompt_chars=self.max_file_bytes, root=self.root)
 
     # -- events ---------------------------------------------------------------------------
 

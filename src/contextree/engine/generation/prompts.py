@@ -5,11 +5,13 @@ a binary file (a NUL byte in its first 8 KiB, or a known binary extension) is de
 name and size, never sent. The file is re-hashed while it is read, so a file edited since
 the scan fails loudly instead of getting a frame for content it no longer has. A
 directory's prompt holds its children's head frames within the same limit: each child gets
-an equal share of what the children before it left (at least `MIN_CHILD_CHARS`).
+an equal share of what the children before it left (at least `MIN_CHILD_CHARS`); entries on
+disk that the tree leaves out because their names are not UTF-8 are listed, escaped.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -18,12 +20,15 @@ from blake3 import blake3
 
 from contextree.engine.generation.agents import Agent, render_template
 from contextree.engine.generation.frames import Frame
-from contextree.engine.providers.base import ChildSummary, GenerationRequest
+from contextree.engine.providers.base import LEFT_OUT, ChildSummary, GenerationRequest
 from contextree.engine.providers.local.languages import BINARY_KINDS, extension_of
-from contextree.engine.workspace.tree import DIRECTORY, NodeRecord
+from contextree.engine.providers.local.summary import escaped
+from contextree.engine.workspace.entries import valid_name
+from contextree.engine.workspace.tree import DIRECTORY, NodeRecord, join_path
 from contextree.errors import GenerationError
 
 BINARY_SNIFF_BYTES = 8192
+BINARY_HEAD_BYTES = 512
 READ_CHUNK = 1 << 20
 MIN_CHILD_CHARS = 200
 _BACKTICKS = re.compile(r"`{3,}")
@@ -58,6 +63,7 @@ def file_request(
         file_size=record.size,
         is_binary=binary,
         truncated=truncated,
+        binary_head=head[:BINARY_HEAD_BYTES] if binary else b"",
     )
 
 
@@ -68,8 +74,10 @@ def directory_request(
     agent: Agent,
     *,
     max_prompt_chars: int,
+    root: Path | None = None,
 ) -> GenerationRequest:
-    """The request for a directory node from its children and their head frames (by id)."""
+    """The request for a directory node from its children and their head frames (by id);
+    with `root`, entries on disk whose names are not UTF-8 are listed too."""
     summaries: list[ChildSummary] = []
     sections: list[str] = []
     truncated = False
@@ -87,6 +95,9 @@ def directory_request(
             content, truncated = content[:share] + "\n…", True
         remaining -= len(content)
         sections.append(f"### {label}\n\n{content.strip()}")
+    for name in names_left_out(root / record.path) if root is not None else []:
+        summaries.append(ChildSummary(name, join_path(record.path, name), LEFT_OUT, None))
+        sections.append(f"### `{escaped(name)}`\n\n*(not in the tree: its name is not UTF-8)*")
     prompt = render_template(agent.directory_prompt, path=record.path, node_type=record.type,
                              file_size=record.size)
     listing = "\n\n".join(sections) if sections else "*(the directory is empty)*"
@@ -102,6 +113,15 @@ def directory_request(
         truncated=truncated,
         children=tuple(summaries),
     )
+
+
+def names_left_out(directory: Path) -> list[str]:
+    """The names in `directory` that are not valid UTF-8 (the scan leaves them out)."""
+    try:
+        with os.scandir(directory) as entries:
+            return sorted(entry.name for entry in entries if not valid_name(entry.name))
+    except OSError:
+        return []
 
 
 def read_checked(full: Path, record: NodeRecord, limit: int) -> tuple[bytes, bool]:

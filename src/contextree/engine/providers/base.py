@@ -51,9 +51,16 @@ BUILTIN_PROVIDERS: dict[str, ProviderConfig] = {
 }
 
 
+LEFT_OUT = "left-out"  # the node_type of a child the tree leaves out (a name not UTF-8)
+
+
 @dataclass(frozen=True)
 class ChildSummary:
-    """A child of a directory and its head frame's markdown (None when it has none)."""
+    """A child of a directory and its head frame's markdown (None when it has none).
+
+    A child whose `node_type` is `LEFT_OUT` is on disk but not in the tree; its name may hold
+    lone surrogates (bytes that are not UTF-8), which a provider must escape before use.
+    """
 
     name: str
     path: str
@@ -67,7 +74,8 @@ class GenerationRequest:
 
     `path` is workspace-relative POSIX (`.` for the root); `user_prompt` is already rendered
     and, for a file, holds its text; `file_text` is that text (possibly truncated) for
-    providers that read the file directly.
+    providers that read the file directly; `binary_head` is the start of a binary file, for
+    telling its format.
     """
 
     path: str
@@ -79,6 +87,7 @@ class GenerationRequest:
     is_binary: bool
     truncated: bool
     children: tuple[ChildSummary, ...] = ()
+    binary_head: bytes = b""
 
 
 @dataclass(frozen=True)

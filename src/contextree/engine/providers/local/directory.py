@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import PurePosixPath
 
-from contextree.engine.providers.base import ChildSummary
+from contextree.engine.providers.base import LEFT_OUT, ChildSummary
 from contextree.engine.providers.local.languages import BINARY_KINDS, detect_language, extension_of
 from contextree.engine.providers.local.summary import (
     DEMO_ENTRY,
@@ -35,7 +35,6 @@ MAX_CHILDREN_LISTED = 100
 MAX_ENTRY_POINTS = 30
 NO_CONTEXT = "*(no context yet)*"
 PACKAGE_LABEL = "Python package"
-LEFT_OUT = "left-out"
 _CODE_FAMILIES = frozenset({"python", "js", "go", "rust", "jvm", "c", "ruby", "php", "shell",
                             "lua", "perl"})
 _TEST_PREFIXES = ("test_", "tests", "conftest")
