@@ -9,17 +9,21 @@ for the same request, byte for byte. Token counts are estimates (four characters
 from __future__ import annotations
 
 import asyncio
+import re
 
 from contextree.engine.providers.base import (
     GenerationRequest,
     GenerationResponse,
     ProviderConfig,
 )
+from contextree.engine.providers.local.binary import detect_format
 from contextree.engine.providers.local.directory import summarize_directory
 from contextree.engine.providers.local.languages import (
+    BINARY_KINDS,
     PLAIN_TEXT,
     binary_kind,
     detect_language,
+    extension_of,
 )
 from contextree.engine.providers.local.python import summarize_python
 from contextree.engine.providers.local.summary import (
@@ -30,6 +34,8 @@ from contextree.engine.providers.local.summary import (
 )
 from contextree.engine.providers.local.text import summarize_text
 from contextree.sizes import format_bytes
+
+_COUNT_FACT = re.compile(r"^\d[\d,]* [a-z]+$")
 
 
 class LocalProvider:
@@ -66,7 +72,7 @@ def describe(request: GenerationRequest) -> str:
     if request.node_type == "directory":
         summary = summarize_directory(request.path, request.children)
     elif request.is_binary:
-        summary = summarize_binary(request.path, request.file_size)
+        summary = summarize_binary(request.path, request.file_size, request.binary_head)
     else:
         summary = summarize_file(request)
     return render_summary(request.path, summary)
@@ -89,17 +95,38 @@ def summarize_file(request: GenerationRequest) -> Summary:
     else:
         summary = summarize_text(text, language)
     lines = count_lines(text)
+    if request.truncated:
+        summary.facts = [_of_part_read(fact) for fact in summary.facts]
+        read = format_bytes(len(text.encode("utf-8", "surrogatepass")))
+        summary.add("Note", [f"Only the first {read} of {size} was read: counts, lists and "
+                             "outlines cover that part."])
     line_fact = f"first {plural(lines, 'line')} read (truncated)" if request.truncated else None
     summary.facts[:0] = [language.name, line_fact or plural(lines, "line"), size]
     return summary
 
 
-def summarize_binary(path: str, size: int) -> Summary:
-    """A binary file, by its name and size only."""
-    kind = binary_kind(path)
-    summary = Summary(
-        purpose=f"Binary file: {kind}, {format_bytes(size)}.",
-        facts=["binary", format_bytes(size)],
-    )
-    summary.add("Note", ["Binary content is described from the file name and size, not read."])
+def summarize_binary(path: str, size: int, head: bytes = b"") -> Summary:
+    """A binary file, by the signature in its first bytes (by its name when they are not
+    available), and its size."""
+    shown = format_bytes(size)
+    summary = Summary(purpose="", facts=["binary", shown])
+    if not head:
+        summary.purpose = f"Binary file: {binary_kind(path)}, {shown}."
+        summary.add("Note", ["Binary content is described from the file name and size, not read."])
+        return summary
+    kind = detect_format(head, path)
+    if kind is not None:
+        summary.purpose = f"Binary file: {kind}, {shown}."
+        summary.add("Note", ["The format is told from the file's first bytes, not read further."])
+        return summary
+    summary.purpose = f"Binary data of {shown} in no recognised format."
+    note = "Its first bytes match no known file signature"
+    if extension_of(path) in BINARY_KINDS:
+        note += f" (its `.{extension_of(path)}` extension usually means: {binary_kind(path)})"
+    summary.add("Note", [note + "; the content is not read further."])
     return summary
+
+
+def _of_part_read(fact: str) -> str:
+    """A count fact (`39360 words`) marked as covering only the part of the file read."""
+    return f"{fact} in the part read" if _COUNT_FACT.match(fact) else fact
