@@ -1,5 +1,7 @@
 """The built-in `local` provider: deterministic, offline frames drawn from the source itself.
 
-`provider` answers the request; `languages` tells what a file is from its name; `python` and
-`text` outline a file of that kind into a `Summary`, which `summary` renders as markdown.
+`provider` answers the request; `languages` tells what a file is from its name and `binary`
+from its first bytes; `python` (with `python_api`, `python_render`) and `text` (with `code`,
+`documents`, `data`) outline a file into a `Summary`, `directory` a directory from its
+children's frames, and `summary` renders it as markdown.
 """
