@@ -177,7 +177,7 @@ def test_json_lists_top_level_keys_and_uses_description_as_purpose() -> None:
 
     frame = describe(file_request("package.json", text))
 
-    assert frame.splitlines()[2] == "A demo package."
+    assert frame.splitlines()[2] == "JavaScript package `demo`: A demo package."
     assert '- `name`: `"demo"`' in frame
     assert "- `scripts`: table of 1 key" in frame
 

@@ -23,6 +23,12 @@ from contextree.engine.providers.local.summary import (
 MAX_SIGNATURE_CHARS = 120
 _DOC_TAG = re.compile(r"^@(?:file(?:overview)?|module|brief|package)\s*")
 _PREAMBLE = re.compile(r"^(?:package|import)\s")
+_HIDDEN_MODIFIERS = re.compile(r"\b(?:private|internal|fileprivate)\b")
+_SHOWN_MODIFIERS = re.compile(r"\b(?:public|protected)\b")
+_EXPORT_LIST = re.compile(r"^export\s*\{([^}]*)\}", re.MULTILINE)
+_COMMONJS_EXPORT = re.compile(r"^(?:module\.)?exports\.(\w+)\s*=", re.MULTILINE)
+_COMMONJS_OBJECT = re.compile(r"^module\.exports\s*=\s*\{([^}]*)\}", re.MULTILINE)
+_USAGE = re.compile(r"(?im)^[#\s]*(?:echo\s+[\"']?)?usage:\s*(.+)$")
 _SINGULAR = {
     "Classes": "class",
     "Classes and modules": "class or module",
@@ -33,12 +39,19 @@ _SINGULAR = {
 
 
 def summarize_code(text: str, language: Language) -> Summary:
-    groups = _definitions(text, language)
+    """Definitions by the family's patterns — public ones only, when there are any — and the
+    purpose from the leading comment."""
+    groups, hidden = _definitions(text, language)
     comment = leading_comment(text, language)
     summary = Summary(purpose=first_sentence(comment) if comment else "")
     package = re.search(r"^package\s+([\w.]+)", text, re.MULTILINE)
     if package and language.family in ("go", "jvm"):
         summary.facts.append(f"package {code(package.group(1))}")
+    if hidden:
+        summary.facts.append(f"{plural(hidden, 'non-public definition')} not listed")
+    usage = _USAGE.search(text) if language.family == "shell" else None
+    if usage:
+        summary.add("Usage", [code(shorten(usage.group(1).strip(" \"'"), MAX_SIGNATURE_CHARS))])
     if not summary.purpose:
         summary.purpose = _definitions_purpose(language.name, groups)
     for title, lines in groups.items():
@@ -46,23 +59,61 @@ def summarize_code(text: str, language: Language) -> Summary:
     return summary
 
 
-def _definitions(text: str, language: Language) -> dict[str, list[str]]:
-    """Section title → one bullet per definition, in source order, each name once.
+def _definitions(text: str, language: Language) -> tuple[dict[str, list[str]], int]:
+    """Section title → one bullet per definition, in source order, each name once; and how
+    many non-public definitions were left out (none are when nothing is public).
 
     Sections come in the order of the family's patterns, whatever the order in the file.
     """
     patterns = DEFINITION_PATTERNS[language.family]
-    groups: dict[str, list[str]] = {title: [] for title, _ in patterns}
+    found: list[tuple[str, str, bool]] = []
     seen: set[str] = set()
+    exported = _exported_names(text) if language.family == "js" else set()
     for line in _code_lines(text, language):
         for title, pattern in patterns:
             match = pattern.match(line)
             if match is None or match.group("name") in seen:
                 continue
-            seen.add(match.group("name"))
-            groups[title].append(f"- {code(_signature(line))}")
+            name = match.group("name")
+            seen.add(name)
+            public = is_public(line, name, language, exported)
+            found.append((title, f"- {code(_signature(line))}", public))
             break
-    return {title: lines for title, lines in groups.items() if lines}
+    shown = [item for item in found if item[2]] or found
+    groups: dict[str, list[str]] = {title: [] for title, _ in patterns}
+    for title, bullet, _ in shown:
+        groups[title].append(bullet)
+    return {title: lines for title, lines in groups.items() if lines}, len(found) - len(shown)
+
+
+def is_public(line: str, name: str, language: Language, exported: set[str]) -> bool:
+    """Whether a definition is part of the file's public surface, by its family's rule."""
+    stripped = line.strip()
+    family = language.family
+    if family == "go":
+        return name[:1].isupper()
+    if family == "rust":
+        return stripped.startswith(("pub", "impl", "#[macro_export]"))
+    if family == "js":
+        return stripped.startswith("export") or name in exported
+    if family == "jvm":
+        if _HIDDEN_MODIFIERS.search(stripped):
+            return False
+        return language.name not in ("Java", "C#") or _SHOWN_MODIFIERS.search(stripped) is not None
+    if family == "c":
+        return not stripped.startswith("static")
+    return True
+
+
+def _exported_names(text: str) -> set[str]:
+    """Names a JavaScript file exports by list (`export { a, b as c }`) or CommonJS."""
+    names: set[str] = set()
+    for group in _EXPORT_LIST.findall(text):
+        names.update(part.split(" as ")[0].strip() for part in group.split(","))
+    names.update(_COMMONJS_EXPORT.findall(text))
+    for group in _COMMONJS_OBJECT.findall(text):
+        names.update(part.split(":")[0].strip() for part in group.split(","))
+    return names
 
 
 def _code_lines(text: str, language: Language) -> list[str]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from contextree.engine.providers.local.code import leading_comment
 from contextree.engine.providers.local.languages import Language
+from contextree.engine.providers.local.manifests import manifest_summary
 from contextree.engine.providers.local.summary import (
     Summary,
     capped,
@@ -62,6 +63,11 @@ def summarize_ini(text: str, language: Language) -> Summary:
 
 
 def _mapping_summary(kind: str, data: dict[str, Any]) -> Summary:
+    manifest = manifest_summary(data)
+    if manifest is not None:
+        bullets = [f"- {code(str(key))}: {_describe_value(value)}" for key, value in data.items()]
+        manifest.add("Top-level keys", capped(bullets))
+        return manifest
     description = data.get("description") or _nested(data, "project", "description")
     purpose = description if isinstance(description, str) else None
     bullets = [f"- {code(str(key))}: {_describe_value(value)}" for key, value in data.items()]

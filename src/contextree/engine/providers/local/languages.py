@@ -78,7 +78,7 @@ _TABLE: dict[tuple[str, ...], Language] = {
     ("json", "jsonc", "json5"): Language("JSON", "json"),
     ("jsonl", "ndjson"): Language("JSON Lines", "plain"),
     ("md", "markdown", "mdx"): Language("Markdown", "markdown"),
-    ("rst",): Language("reStructuredText", "plain"),
+    ("rst", "rest"): Language("reStructuredText", "rst"),
     ("txt", "text"): Language("Text", "plain"),
     ("csv", "tsv"): Language("CSV", "plain"),
 }

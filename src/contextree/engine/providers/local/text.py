@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from contextree.engine.providers.local.build_files import (
+    summarize_dockerfile,
+    summarize_makefile,
+)
 from contextree.engine.providers.local.code import summarize_code
 from contextree.engine.providers.local.data import (
     summarize_ini,
@@ -18,6 +22,7 @@ from contextree.engine.providers.local.documents import (
     summarize_markdown,
     summarize_markup,
     summarize_plain,
+    summarize_rst,
 )
 from contextree.engine.providers.local.languages import Language
 from contextree.engine.providers.local.patterns import DEFINITION_PATTERNS
@@ -25,10 +30,13 @@ from contextree.engine.providers.local.summary import Summary
 
 _READERS: dict[str, Callable[[str, Language], Summary]] = {
     "markdown": summarize_markdown,
+    "rst": summarize_rst,
     "json": summarize_json,
     "toml": summarize_toml,
     "yaml": summarize_yaml,
     "ini": summarize_ini,
+    "docker": summarize_dockerfile,
+    "make": summarize_makefile,
     "html": summarize_markup,
     "xml": summarize_markup,
 }
