@@ -142,15 +142,25 @@ def test_python_test_module_counts_its_tests() -> None:
 def test_python_that_does_not_parse_falls_back_to_patterns() -> None:
     source = (
         '"""Half-written parser."""\nimport os\n\nclass Node(Base):\n    pass\n\n'
-        "def run(a, b=2) -> int:\n    return (\n"
+        "def run(a, b=2) -> int:\n    return 1\n\nVALUES = (\n"
     )
 
     frame = describe(file_request("broken.py", source))
 
     assert "Half-written parser." in frame
-    assert "does not parse (line 8" in frame
+    assert "does not parse (line 10" in frame
     assert "- `class Node`" in frame
     assert "- `def run(a, b=2) -> int`" in frame
+
+
+def test_a_file_cut_inside_a_function_body_still_gets_its_outline() -> None:
+    source = ('"""Half-written."""\nclass Node(Base):\n    pass\n\n'
+              'def run(a) -> int:\n    return (\n')
+
+    frame = describe(file_request("cut.py", source, truncated=True, size=9_000))
+
+    assert "- `class Node(Base)`" in frame and "- `def run(a) -> int`" in frame
+    assert "does not parse" not in frame and "first 6 lines read (truncated)" in frame
 
 
 def test_truncated_file_says_how_much_was_read() -> None:

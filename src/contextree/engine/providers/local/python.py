@@ -32,6 +32,7 @@ from contextree.engine.providers.local.python_render import (
     function_line,
     names_line,
 )
+from contextree.engine.providers.local.python_skeleton import skeleton
 from contextree.engine.providers.local.summary import (
     DEMO_ENTRY,
     ENTRY_POINT_SECTION,
@@ -50,11 +51,15 @@ _Function = ast.FunctionDef | ast.AsyncFunctionDef
 
 
 def summarize_python(path: str, text: str) -> Summary:
-    """The summary of Python source `text` found at workspace path `path`."""
+    """The summary of Python source `text` found at workspace path `path`, parsed once: its
+    skeleton (function bodies blanked), or the whole source when the skeleton does not parse."""
     try:
-        module = ast.parse(text)
-    except (SyntaxError, ValueError) as exc:
-        return summarize_by_patterns(text, _parse_problem(exc))
+        module = ast.parse(skeleton(text))
+    except (SyntaxError, ValueError):
+        try:
+            module = ast.parse(text)
+        except (SyntaxError, ValueError) as exc:
+            return summarize_by_patterns(text, _parse_problem(exc))
     return summarize_module(path, text, module)
 
 
