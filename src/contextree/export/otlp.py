@@ -1,0 +1,159 @@
+"""Sending span records over OTLP with the OpenTelemetry SDK's exporters (the `otel` extra).
+
+This is the only module that imports OpenTelemetry, and only `ctree export otlp` imports it.
+`OtlpSink` turns `SpanRecord`s into the SDK's `ReadableSpan`s and hands them to the OTLP/HTTP
+exporter (protobuf), or to the gRPC one when that extra is installed. Endpoint, headers and
+timeout follow the standard `OTEL_EXPORTER_OTLP_*` variables unless given explicitly.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import unquote, urlsplit
+
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import Event as SdkEvent
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
+
+from contextree import __version__
+from contextree.errors import UsageError
+from contextree.export.mapping import SPAN_KIND_CLIENT, STATUS_ERROR, STATUS_OK
+from contextree.export.spans import SpanRecord
+
+PROTOCOL_HTTP, PROTOCOL_GRPC = "http/protobuf", "grpc"
+PROTOCOLS = (PROTOCOL_HTTP, PROTOCOL_GRPC)
+TRACES_PATH = "/v1/traces"
+SERVICE_NAME = "contextree"
+
+_RESOURCE = Resource.create({"service.name": SERVICE_NAME, "service.version": __version__})
+_SCOPE = InstrumentationScope("contextree", __version__)
+_STATUS = {STATUS_OK: Status(StatusCode.OK)}
+_FLAGS = TraceFlags(TraceFlags.SAMPLED)
+
+
+@dataclass
+class OtlpSettings:
+    """Where and how to send: explicit values win over the `OTEL_EXPORTER_OTLP_*` variables."""
+
+    endpoint: str | None = None
+    protocol: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    timeout_s: float | None = None
+
+    def resolved_protocol(self) -> str:
+        protocol = (self.protocol or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
+                    or os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL") or PROTOCOL_HTTP)
+        if protocol not in PROTOCOLS:
+            raise UsageError(f"unknown OTLP protocol {protocol!r} — use "
+                             f"{' or '.join(PROTOCOLS)}")
+        return protocol
+
+    def resolved_endpoint(self, protocol: str) -> str | None:
+        """`--endpoint` as a base URL (`/v1/traces` added for HTTP when it has no path);
+        None lets the exporter read the environment."""
+        if not self.endpoint:
+            return None
+        if protocol == PROTOCOL_HTTP and urlsplit(self.endpoint).path in ("", "/"):
+            return self.endpoint.rstrip("/") + TRACES_PATH
+        return self.endpoint
+
+    def resolved_headers(self) -> dict[str, str] | None:
+        """Explicit headers over those of the environment; None lets the exporter read it."""
+        if not self.headers:
+            return None
+        merged = parse_headers(os.environ.get("OTEL_EXPORTER_OTLP_HEADERS", ""))
+        merged |= parse_headers(os.environ.get("OTEL_EXPORTER_OTLP_TRACES_HEADERS", ""))
+        return merged | self.headers
+
+    def describe(self) -> str:
+        protocol = self.resolved_protocol()
+        endpoint = self.resolved_endpoint(protocol) or os.environ.get(
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or os.environ.get(
+            "OTEL_EXPORTER_OTLP_ENDPOINT") or "http://localhost:4318"
+        return f"{endpoint} ({protocol})"
+
+
+def parse_headers(text: str) -> dict[str, str]:
+    """`k1=v1,k2=v2` (values URL-encoded, as in `OTEL_EXPORTER_OTLP_HEADERS`)."""
+    headers: dict[str, str] = {}
+    for item in text.split(","):
+        name, sep, value = item.partition("=")
+        if sep and name.strip():
+            headers[name.strip().lower()] = unquote(value.strip())
+    return headers
+
+
+def build_exporter(settings: OtlpSettings) -> SpanExporter:
+    """The SDK exporter for `settings` (gRPC only when its extra is installed)."""
+    protocol = settings.resolved_protocol()
+    endpoint = settings.resolved_endpoint(protocol)
+    if protocol == PROTOCOL_GRPC:
+        try:
+            from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
+                OTLPSpanExporter as GrpcExporter,
+            )
+        except ImportError:
+            raise UsageError("OTLP over gRPC needs its exporter — "
+                             "pip install 'contextree[otel-grpc]'") from None
+        exporter: SpanExporter = GrpcExporter(endpoint=endpoint,
+                                              headers=settings.resolved_headers(),
+                                              timeout=settings.timeout_s)
+        return exporter
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    return OTLPSpanExporter(endpoint=endpoint, headers=settings.resolved_headers(),
+                            timeout=settings.timeout_s)
+
+
+class OtlpSink:
+    """A `SpanSink` sending over OTLP; `send` is False when the endpoint did not take them."""
+
+    def __init__(self, exporter: SpanExporter) -> None:
+        self.exporter = exporter
+
+    def send(self, spans: Sequence[SpanRecord]) -> bool:
+        result = self.exporter.export([to_readable_span(span) for span in spans])
+        return result is SpanExportResult.SUCCESS
+
+    def close(self) -> None:
+        self.exporter.shutdown()
+
+
+def to_readable_span(record: SpanRecord) -> ReadableSpan:
+    """One `SpanRecord` as the SDK's finished span."""
+    parent = None
+    if record.parent_span_id is not None:
+        parent = SpanContext(record.trace_id, record.parent_span_id, False, _FLAGS)
+    status = _STATUS.get(record.status)
+    if status is None:
+        status = (Status(StatusCode.ERROR, record.status_message)
+                  if record.status == STATUS_ERROR else Status(StatusCode.UNSET))
+    return ReadableSpan(
+        name=record.name,
+        context=SpanContext(record.trace_id, record.span_id, False, _FLAGS),
+        parent=parent,
+        resource=_RESOURCE,
+        attributes=_attributes(record.attributes),
+        events=[SdkEvent(e.name, _attributes(e.attributes), e.time_ns) for e in record.events],
+        kind=SpanKind.CLIENT if record.kind == SPAN_KIND_CLIENT else SpanKind.INTERNAL,
+        status=status,
+        start_time=record.start_ns,
+        end_time=record.end_ns,
+        instrumentation_scope=_SCOPE,
+    )
+
+
+def _attributes(values: Mapping[str, str | bool | int | float]) -> dict[str, str | bool | int |
+                                                                       float]:
+    return dict(values)
+
+
+def quiet_exporter_logs() -> None:
+    """The exporters log each failed attempt with a traceback; the bridge says it in one line."""
+    logging.getLogger("opentelemetry.exporter").setLevel(logging.CRITICAL)
