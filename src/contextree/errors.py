@@ -15,7 +15,9 @@ with `notify(severity="error")`. Anything else reaching the edge is a bug.
     ├── EventError              an event that cannot be emitted (bad type, not JSON, too large)
     ├── UsageError              a bad argument value (duration, number, path)
     ├── ProviderError           an LLM provider failed (kind, status code, retryable)
-    └── GenerationError         context generation failed for one or more nodes
+    ├── GenerationError         context generation failed for one or more nodes
+    ├── ExportError             a tracing backend did not take the exported spans
+    └── BundleError             a session bundle cannot be imported (malformed, gap, exists)
 """
 
 from __future__ import annotations
@@ -103,3 +105,12 @@ class ProviderError(ContextreeError):
 
 class GenerationError(ContextreeError):
     """Context generation failed for one or more nodes."""
+
+
+class ExportError(ContextreeError):
+    """A tracing backend (an OTLP endpoint) did not take the exported spans."""
+
+
+class BundleError(ContextreeError):
+    """A session bundle cannot be imported: a malformed line, a gap in seq, a session that
+    exists already."""

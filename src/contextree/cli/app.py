@@ -79,6 +79,12 @@ def _register() -> None:
     cli.add_command(agent)
     cli.add_command(provider)
 
+    from contextree.cli.export import export
+    from contextree.cli.import_cmd import import_sessions
+
+    cli.add_command(export)
+    cli.add_command(import_sessions)
+
 
 _register()
 
