@@ -11,6 +11,7 @@ from __future__ import annotations
 import calendar
 import time
 from collections.abc import Mapping
+from functools import lru_cache
 
 import msgspec
 
@@ -32,8 +33,10 @@ _SKIPPED_EVENT_FIELDS = frozenset({"plan_id", "request_id", "error", "missing_pa
 _json = msgspec.json.Encoder()
 
 
+@lru_cache(maxsize=8192)
 def scrub(text: str) -> str:
-    """`text` without registered secrets, bearer/basic credentials or URL passwords."""
+    """`text` without registered secrets, bearer/basic credentials or URL passwords (cached:
+    a session repeats the same paths in many events)."""
     return redact_secrets(scrub_secret(text, None))
 
 
@@ -71,8 +74,6 @@ def chat_attributes(data: Mapping[str, object]) -> Attributes:
         "gen_ai.operation.name": "chat",
         "gen_ai.provider.name": provider_type,
         "gen_ai.request.model": str(data.get("model", "")),
-        "llm.model_name": str(data.get("model", "")),
-        "llm.provider": provider_type,
         "ctree.provider_name": str(data.get("provider_name", "")),
         "ctree.request_id": str(data.get("request_id", "")),
         "ctree.node_id": str(data.get("node_id", "")),

@@ -12,7 +12,7 @@ attributes.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from contextree.export.mapping import (
@@ -66,9 +66,10 @@ class SpanRecord:
     status_message: str | None = None
     dropped_events: int = 0
 
-    def add_event(self, event: SpanEvent) -> None:
+    def add_event(self, name: str, time_ns: int, data: Mapping[str, object]) -> None:
+        """A span event from an event's data (attributes built only if the span keeps it)."""
         if len(self.events) < MAX_EVENTS_PER_SPAN:
-            self.events.append(event)
+            self.events.append(SpanEvent(name, time_ns, event_attributes(data)))
         else:
             self.dropped_events += 1
 
@@ -179,7 +180,7 @@ class SpanBuilder:
         """Events that open no span become span events of the span they happen in."""
         span = self._scan if event.type == "scan_progress" else self._container()
         if span is not None:
-            span.add_event(SpanEvent(event.type, time_ns, event_attributes(event.data)))
+            span.add_event(event.type, time_ns, event.data)
 
     @staticmethod
     def _outcome(data: dict[str, object], failed: bool) -> tuple[str, str | None]:
@@ -344,7 +345,7 @@ class SpanBuilder:
             return []
         kind = str(event.data.get("error_kind", "other"))
         span.attributes["error.type"] = kind
-        span.add_event(SpanEvent("attempt_failed", time_ns, event_attributes(event.data)))
+        span.add_event("attempt_failed", time_ns, event.data)
         span.end_ns = time_ns
         if event.data.get("retryable"):
             self._chat_failed.add(request_id)
@@ -356,7 +357,7 @@ class SpanBuilder:
     def _request_retrying(self, event: Event, time_ns: int) -> list[SpanRecord]:
         span = self._chats.get(str(event.data.get("request_id", "")))
         if span is not None:
-            span.add_event(SpanEvent("retry", time_ns, event_attributes(event.data)))
+            span.add_event("retry", time_ns, event.data)
         return []
 
     def _close_chats(self, matches: ChatFilter) -> list[SpanRecord]:
@@ -378,12 +379,8 @@ class SpanBuilder:
         input_tokens, output_tokens = data.get("input_tokens"), data.get("output_tokens")
         if isinstance(input_tokens, int):
             span.attributes["gen_ai.usage.input_tokens"] = input_tokens
-            span.attributes["llm.token_count.prompt"] = input_tokens
         if isinstance(output_tokens, int):
             span.attributes["gen_ai.usage.output_tokens"] = output_tokens
-            span.attributes["llm.token_count.completion"] = output_tokens
-        if isinstance(input_tokens, int) and isinstance(output_tokens, int):
-            span.attributes["llm.token_count.total"] = input_tokens + output_tokens
 
 
 ChatFilter = Callable[[SpanRecord], bool]
