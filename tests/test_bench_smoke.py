@@ -32,9 +32,11 @@ FIGURES = {
     "bench_replay": [
         "replay.read_and_reduce_eps", "replay.read_only_eps", "replay.reduce_only_eps",
     ],
+    "bench_export": ["export.otlp_http_eps", "export.mapping_only_eps"],
 }
 TARGETED = {
     "bench_emit": 1, "bench_ingest": 1, "bench_visibility": 3, "bench_replay": 1,
+    "bench_export": 1,
 }
 NUMBER = r"(?:[\d,]+(?:\.\d+)?|nan)"
 
