@@ -48,11 +48,14 @@ def export() -> None:
 @click.option("--follow", is_flag=True, help="Keep running: ship spans as sessions run.")
 @click.option("--checkpoint", type=click.Path(dir_okay=False),
               help="With --follow: where to remember progress (default: in .ctree/).")
+@click.option("--metrics-port", type=click.IntRange(0, 65535),
+              help="With --follow: serve Prometheus /metrics on this port.")
+@click.option("--metrics-host", default="127.0.0.1", show_default=True)
 @pass_cli
 def otlp(cli: CliContext, session_refs: tuple[str, ...], all_sessions: bool,
          since: str | None, endpoint: str | None, protocol: str | None,
          headers: tuple[str, ...], timeout: float | None, follow: bool,
-         checkpoint: str | None) -> None:
+         checkpoint: str | None, metrics_port: int | None, metrics_host: str) -> None:
     """Export sessions as OpenTelemetry traces over OTLP (one trace per session)."""
     require_otel()
     from contextree.export.otlp import OtlpSettings
@@ -64,7 +67,7 @@ def otlp(cli: CliContext, session_refs: tuple[str, ...], all_sessions: bool,
     if follow:
         from contextree.cli.export_follow import run_bridge
 
-        run_bridge(cli, settings, checkpoint)
+        run_bridge(cli, settings, checkpoint, metrics_port, metrics_host)
         return
     store = open_store(cli)
     try:

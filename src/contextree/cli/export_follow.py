@@ -13,13 +13,15 @@ from pathlib import Path
 import click
 
 from contextree.cli.common import CliContext, open_store
+from contextree.cli.metrics import metrics_endpoint
 from contextree.export.bridge import Bridge, Checkpoint
 from contextree.export.otlp import OtlpSettings, OtlpSink, build_exporter, quiet_exporter_logs
 
 CHECKPOINT_NAME = "otlp-follow.json"
 
 
-def run_bridge(cli: CliContext, settings: OtlpSettings, checkpoint: str | None) -> None:
+def run_bridge(cli: CliContext, settings: OtlpSettings, checkpoint: str | None,
+               metrics_port: int | None, metrics_host: str) -> None:
     """Follow the store and ship spans to `settings`' endpoint until a stop signal."""
     quiet_exporter_logs()
     path = Path(checkpoint) if checkpoint else cli.workspace.ctree_dir / CHECKPOINT_NAME
@@ -30,9 +32,11 @@ def run_bridge(cli: CliContext, settings: OtlpSettings, checkpoint: str | None) 
                 for sig in (signal.SIGINT, signal.SIGTERM)}
     where = settings.describe()
     try:
-        bridge = Bridge(store, sink, Checkpoint.load(path), _say, endpoint=where)
-        _say(f"following {cli.workspace.store_path} → {where} (Ctrl-C to stop)")
-        counts = bridge.run(stop)
+        with metrics_endpoint(store, metrics_port, metrics_host) as metrics:
+            bridge = Bridge(store, sink, Checkpoint.load(path), _say, endpoint=where,
+                            observe=metrics.observe if metrics is not None else None)
+            _say(f"following {cli.workspace.store_path} → {where} (Ctrl-C to stop)")
+            counts = bridge.run(stop)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -18,6 +18,7 @@ from typing import Any
 import click
 
 from contextree.cli.common import CliContext, pass_cli, run_session
+from contextree.cli.metrics import session_metrics
 from contextree.engine.generation.generate import BatchGenerator
 from contextree.engine.workspace.watch import (
     DEFAULT_DEBOUNCE_MS,
@@ -35,8 +36,12 @@ BatchHandler = Callable[[WatchBatch], None]
               show_default=True, help="Group changes arriving within this many milliseconds.")
 @click.option("--generate", is_flag=True,
               help="Regenerate context for changed nodes and their ancestors.")
+@click.option("--metrics-port", type=click.IntRange(0, 65535),
+              help="Serve Prometheus /metrics on this port while watching.")
+@click.option("--metrics-host", default="127.0.0.1", show_default=True)
 @pass_cli
-def watch(cli: CliContext, debounce_ms: int, generate: bool) -> None:
+def watch(cli: CliContext, debounce_ms: int, generate: bool, metrics_port: int | None,
+          metrics_host: str) -> None:
     """Watch the workspace and update the tree after every batch of changes."""
     stop = WatchStop()
 
@@ -46,7 +51,8 @@ def watch(cli: CliContext, debounce_ms: int, generate: bool) -> None:
             on_batch = batch_handler(cli, session, store) if generate else None
             click.echo(f"watching {cli.workspace.root} — session {session.session_id} "
                        "(Ctrl-C to stop)")
-            with stop_on_signals(stop):
+            with stop_on_signals(stop), session_metrics(store, session, metrics_port,
+                                                        metrics_host):
                 result = watch_workspace(
                     cli.workspace, store, session, stop_event=stop, debounce_ms=debounce_ms,
                     generate=generate, on_batch=on_batch,

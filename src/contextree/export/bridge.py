@@ -21,7 +21,7 @@ from pathlib import Path
 
 from contextree.export.pipeline import SEND_BATCH, SpanSink, close_unfinished
 from contextree.export.spans import SpanBuilder, SpanRecord
-from contextree.progress.event import now_ts, parse_ts
+from contextree.progress.event import Event, now_ts, parse_ts
 from contextree.progress.follow import Follower
 from contextree.progress.session import effective_status
 from contextree.progress.store import EventStore
@@ -75,7 +75,7 @@ class Bridge:
 
     def __init__(self, store: EventStore, sink: SpanSink, checkpoint: Checkpoint, say: Say,
                  *, endpoint: str, max_buffered: int = MAX_BUFFERED_SPANS,
-                 on_events: Callable[[int], None] | None = None) -> None:
+                 observe: Callable[[list[Event]], None] | None = None) -> None:
         self.store, self.sink, self.checkpoint, self.say = store, sink, checkpoint, say
         self.endpoint = endpoint
         self.counts = BridgeCounts()
@@ -87,7 +87,7 @@ class Bridge:
         self._backoff_s = BACKOFF_START_S
         self._retry_at = 0.0
         self._next_discovery = 0.0
-        self._on_events = on_events
+        self._observe = observe
         self._since_s = parse_ts(checkpoint.since)
 
     def run(self, stop: threading.Event) -> BridgeCounts:
@@ -129,8 +129,8 @@ class Bridge:
         events = tail.follower.poll()
         for event in events:
             self._buffer.extend(tail.builder.feed(event))
-        if events and self._on_events is not None:
-            self._on_events(len(events))
+        if events and self._observe is not None:
+            self._observe(events)
         self.counts.events += len(events)
         if tail.follower.finished:
             if not tail.builder.ended:
