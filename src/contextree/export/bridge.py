@@ -110,7 +110,11 @@ class Bridge:
         return read > 0
 
     def _discover(self) -> None:
-        for record in self.store.list_sessions():
+        records = self.store.list_sessions()
+        present = {record.session_id for record in records}
+        self.checkpoint.done &= present  # pruned sessions leave the checkpoint
+        self._finished &= present
+        for record in records:
             session_id = record.session_id
             if session_id in self._tails or session_id in self.checkpoint.done:
                 continue
