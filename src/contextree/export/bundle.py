@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any, cast
+from typing import IO, Any
 
 import lmdb
 import msgspec
@@ -42,8 +42,7 @@ def write_bundle(store: EventStore, session_ids: Iterable[str], out: IO[bytes]) 
     count = 0
     for session_id in session_ids:
         with store.read() as txn:
-            record = cast("bytes | None", txn.get(session_id.encode("ascii"),
-                                                  db=store.sessions_db))
+            record = txn.get(session_id.encode("ascii"), db=store.sessions_db)
         if record is None:
             raise BundleError(f"session {session_id} has no record in the store")
         out.write(_RECORD_PREFIX + bytes(record) + b"}\n")
