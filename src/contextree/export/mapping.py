@@ -15,8 +15,7 @@ from functools import lru_cache
 
 import msgspec
 
-from contextree.engine.generation.frames import redact_secrets
-from contextree.engine.providers.http_errors import scrub_secret
+from contextree.secrets import redact_registered, scrub_text
 
 AttributeValue = str | bool | int | float
 Attributes = dict[str, AttributeValue]
@@ -37,7 +36,7 @@ _json = msgspec.json.Encoder()
 def scrub(text: str) -> str:
     """`text` without registered secrets, bearer/basic credentials or URL passwords (cached:
     a session repeats the same paths in many events)."""
-    return redact_secrets(scrub_secret(text, None))
+    return redact_registered(scrub_text(text))
 
 
 def root_attributes(session_id: str, data: Mapping[str, object]) -> Attributes:
