@@ -22,14 +22,17 @@ Behaviours (build them with these functions, pass them to `enqueue` or `set_defa
 - `delay(seconds, then)` — wait, then behave as `then`; `stop()` cuts the wait short.
 - `block(gate, then)` — wait until the `threading.Event` `gate` is set (or the server stops).
 - `close_connection()` — close the socket without sending any response.
+- `huge(total_bytes, *, declare_length)` — a 200 whose body is `total_bytes` long, written in
+  chunks; `bytes_served` counts what the client took before it hung up.
 
 `set_default(behaviour_or_function)` changes what an empty queue does; a function receives
 the `RecordedRequest` (with `.body`, `.headers`, `.user_prompt`, `.system_prompt`) and
 returns a behaviour, e.g. `set_default(lambda r: reply(f"# {r.user_prompt}"))`.
 
 Inspect `requests` (a snapshot list), `request_count`, `max_in_flight` (the most requests
-handled at once) and use `wait_for_requests(n, timeout=...)` to wait for traffic without
-sleeping (from async code: `await asyncio.to_thread(server.wait_for_requests, n)`).
+handled at once) and `bytes_served` (body bytes written by `huge`); wait for traffic without
+sleeping with `wait_for_requests(n, timeout=...)` (from async code: `await
+asyncio.to_thread(server.wait_for_requests, n)`) and for quiet with `wait_until_idle()`.
 
 Provider tests get a started server from the `llm_server` fixture in
 `tests/engine/providers/conftest.py`; elsewhere, `from tests.fakes.llm_server import
@@ -106,6 +109,8 @@ class Behaviour:
     seconds: float = 0.0
     gate: threading.Event | None = None
     then: Behaviour | None = None
+    total_bytes: int = 0
+    declare_length: bool = True
 
 
 def reply(
@@ -161,6 +166,14 @@ def close_connection() -> Behaviour:
     return Behaviour("close")
 
 
+def huge(total_bytes: int, *, declare_length: bool = True) -> Behaviour:
+    """A 200 JSON-looking body of `total_bytes`; without `declare_length` it has no
+    Content-Length and ends when the connection closes."""
+    return Behaviour("huge", total_bytes=total_bytes, declare_length=declare_length)
+
+
+HUGE_CHUNK_BYTES = 64 * 1024
+
 DefaultBehaviour = Behaviour | Callable[[RecordedRequest], Behaviour]
 
 
@@ -174,6 +187,7 @@ class FakeLLMServer:
         self._requests: list[RecordedRequest] = []
         self._in_flight = 0
         self.max_in_flight = 0
+        self._bytes_served = 0
         self.stopping = threading.Event()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -264,7 +278,23 @@ class FakeLLMServer:
                 raise TimeoutError(f"expected {count} requests, got {len(self._requests)}")
             return list(self._requests)
 
+    @property
+    def bytes_served(self) -> int:
+        """Body bytes of `huge` responses written so far."""
+        with self._lock:
+            return self._bytes_served
+
+    def wait_until_idle(self, *, timeout: float = 10.0) -> None:
+        """Block until no request is being handled; raise `TimeoutError` otherwise."""
+        with self._lock:
+            if not self._lock.wait_for(lambda: self._in_flight == 0, timeout=timeout):
+                raise TimeoutError(f"{self._in_flight} requests still in flight")
+
     # used by the handler
+
+    def _served(self, count: int) -> None:
+        with self._lock:
+            self._bytes_served += count
 
     def _receive(self, request: RecordedRequest) -> Behaviour:
         with self._lock:
@@ -280,6 +310,7 @@ class FakeLLMServer:
     def _finish(self) -> None:
         with self._lock:
             self._in_flight -= 1
+            self._lock.notify_all()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -317,6 +348,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._perform(behaviour.then, request)
         elif behaviour.action == "close":
             self.close_connection = True
+        elif behaviour.action == "huge":
+            self._send_huge(behaviour)
         elif behaviour.action == "raw":
             self._send_bytes(behaviour.status, behaviour.body, behaviour.content_type, {})
         elif behaviour.action == "error":
@@ -326,6 +359,24 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(404, _error_body(request.wire, 404, f"no route {request.path}"))
         else:
             self._send_json(200, _success_body(behaviour, request))
+
+    def _send_huge(self, behaviour: Behaviour) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        if behaviour.declare_length:
+            self.send_header("Content-Length", str(behaviour.total_bytes))
+        else:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        chunk = b'{"pad": "' + b"x" * (HUGE_CHUNK_BYTES - 9)
+        remaining = behaviour.total_bytes
+        while remaining > 0 and not self.fake.stopping.is_set():
+            piece = chunk[:remaining]
+            self.wfile.write(piece)
+            self.wfile.flush()
+            self.fake._served(len(piece))
+            remaining -= len(piece)
 
     def _wait(self, behaviour: Behaviour) -> None:
         if behaviour.gate is not None:

@@ -17,6 +17,7 @@ from contextree.engine.generation.queue import (
     JobFailed,
     JobResult,
     ProviderHandle,
+    RetryPolicy,
 )
 from contextree.engine.providers.base import GenerationRequest
 from contextree.progress import EventStore
@@ -90,6 +91,21 @@ async def test_429_retry_after_is_honoured(
     (retrying,) = emitter.of("provider_request_retrying")
     assert retrying["attempt"] == 2 and retrying["delay_ms"] >= 3000
     assert failed["duration_ms"] < 3000, "backoff is not part of a request's duration"
+
+
+@pytest.mark.parametrize("wire", WIRES)
+async def test_a_proxy_s_llm_provider_retry_after_is_honoured_and_capped(
+    wire: str, run_one: Run, llm_server: FakeLLMServer, clock: FakeClock,
+) -> None:
+    """A LiteLLM proxy sends only `llm_provider-retry-after`; an absurd hint is capped."""
+    llm_server.enqueue(error(429, "slow down", headers={"llm_provider-retry-after": "60"}),
+                       error(429, "slow down", headers={"llm_provider-retry-after": "86400"}),
+                       reply("ok"))
+    result = await run_one(wire)
+    assert result.attempts == 3 and llm_server.request_count == 3
+    cap = RetryPolicy().max_retry_after_s
+    assert 60.0 <= clock.sleeps[0] < cap
+    assert cap <= clock.sleeps[1] <= cap * 1.0625
 
 
 @pytest.mark.parametrize("wire", WIRES)

@@ -49,6 +49,10 @@ def test_classify_status(status: int, expected: tuple[str, bool]) -> None:
         ({"retry-after-ms": "250", "Retry-After": "9"}, 0.25),
         ({"Retry-After": "soon"}, None),
         ({"Retry-After": "nan"}, None),
+        ({"llm_provider-retry-after": "60"}, 60.0),
+        ({"LLM_Provider-Retry-After": "Tue, 24 Nov 2026 13:00:45 GMT"}, 45.0),
+        ({"Retry-After": "5", "llm_provider-retry-after": "60"}, 5.0),
+        ({"retry-after-ms": "1500", "llm_provider-retry-after": "60"}, 1.5),
         ({}, None),
     ],
 )

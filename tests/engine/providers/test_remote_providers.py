@@ -18,10 +18,12 @@ from tests.fakes.llm_server import (
     delay,
     error,
     garbage,
+    huge,
     reply,
 )
 
 from contextree.engine.providers.base import GenerationRequest, Provider
+from contextree.engine.providers.http_errors import MAX_RESPONSE_BYTES
 from contextree.errors import ProviderError
 
 WIRES = ["openai", "anthropic"]
@@ -244,6 +246,37 @@ async def test_error_object_in_a_200_body_is_reported(
 
     assert err.kind == "other"
     assert "model overloaded" in str(err)
+
+
+HUNDRED_MB = 100 * 1000 * 1000
+
+
+@pytest.mark.parametrize("wire", WIRES)
+async def test_a_100_mb_body_without_a_length_is_refused_after_reading_past_the_limit_only(
+    wire: str, make_provider: ProviderFactory, llm_server: FakeLLMServer
+) -> None:
+    llm_server.enqueue(huge(HUNDRED_MB, declare_length=False))
+
+    err = await failure(make_provider(wire))
+    await asyncio.to_thread(llm_server.wait_until_idle)
+
+    assert (err.kind, err.status_code, err.retryable) == ("other", 200, False)
+    assert f"over the {MAX_RESPONSE_BYTES:,}-byte limit" in str(err)
+    # what the server got out is the limit plus what the socket buffers held: far from 100 MB
+    assert MAX_RESPONSE_BYTES < llm_server.bytes_served < 8 * MAX_RESPONSE_BYTES
+
+
+@pytest.mark.parametrize("wire", WIRES)
+async def test_a_declared_100_mb_body_is_refused_before_reading_it(
+    wire: str, make_provider: ProviderFactory, llm_server: FakeLLMServer
+) -> None:
+    llm_server.enqueue(huge(HUNDRED_MB))
+
+    err = await failure(make_provider(wire))
+    await asyncio.to_thread(llm_server.wait_until_idle)
+
+    assert f"the response is {HUNDRED_MB:,} bytes, over the" in str(err)
+    assert llm_server.bytes_served < 4 * MAX_RESPONSE_BYTES
 
 
 # -- transport failures ---------------------------------------------------------------------

@@ -2,8 +2,8 @@
 
 The system prompt goes in `system`, the rendered user prompt as the one user message, and
 `max_tokens` comes from the config. `base_url` is passed as is: an Anthropic base has no `/v1`
-(the SDK adds `/v1/messages`). The body is read raw and parsed here, like the OpenAI provider,
-so an unusable answer is a clear `ProviderError`.
+(the SDK adds `/v1/messages`). The body is streamed, read up to the size limit and parsed
+here, like the OpenAI provider, so an unusable answer is a clear `ProviderError`.
 """
 
 from __future__ import annotations
@@ -44,17 +44,18 @@ class AnthropicProvider(RemoteProvider):
 
     async def generate(self, request: GenerationRequest) -> GenerationResponse:
         try:
-            raw = await self._client.messages.with_raw_response.create(
+            async with self._client.messages.with_streaming_response.create(
                 model=self.model,
                 max_tokens=self._config.max_tokens,
                 system=request.system_prompt,
                 messages=[{"role": "user", "content": request.user_prompt}],
                 **self._sampling_options(),
-            )
+            ) as raw:
+                status_code = raw.status_code
+                content = await self._read_limited(raw)
         except anthropic.AnthropicError as exc:
             raise self._map_error(exc) from None
-        status_code = raw.http_response.status_code
-        body = self._read_body(raw.http_response.content, status_code)
+        body = self._read_body(content, status_code)
         return self._parse_message(body, status_code)
 
     async def aclose(self) -> None:

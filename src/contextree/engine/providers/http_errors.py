@@ -20,13 +20,27 @@ from contextree.secrets import scrub_text
 MAX_DETAIL_CHARS = 300
 MAX_RESPONSE_BYTES = 4 << 20
 """The largest successful response body accepted (4 MiB; 1,024 tokens are a few KiB)."""
+RETRY_AFTER_MS_HEADER = "retry-after-ms"
+RETRY_AFTER_HEADERS = ("retry-after", "llm_provider-retry-after")
+"""Headers in seconds or an HTTP date, in order of preference: the standard one, then the
+variant a LiteLLM proxy forwards from the upstream provider."""
+
+
 def parse_retry_after(headers: Mapping[str, str], *, now: datetime | None = None) -> float | None:
-    """Seconds to wait from `retry-after-ms` or `Retry-After` (seconds or an HTTP date)."""
+    """Seconds to wait from `retry-after-ms`, `Retry-After` or `llm_provider-retry-after`
+    (seconds or an HTTP date); the queue caps it (`RetryPolicy.max_retry_after_s`)."""
     lowered = {name.lower(): value.strip() for name, value in headers.items()}
-    milliseconds = _parse_float(lowered.get("retry-after-ms"))
+    milliseconds = _parse_float(lowered.get(RETRY_AFTER_MS_HEADER))
     if milliseconds is not None:
         return max(0.0, milliseconds / 1000)
-    value = lowered.get("retry-after")
+    for header in RETRY_AFTER_HEADERS:
+        seconds = _seconds_from(lowered.get(header), now)
+        if seconds is not None:
+            return seconds
+    return None
+
+
+def _seconds_from(value: str | None, now: datetime | None) -> float | None:
     if not value:
         return None
     seconds = _parse_float(value)
@@ -165,6 +179,17 @@ def bad_response_error(
     )
 
 
+def response_too_large_error(
+    provider_name: str, size: int | None, status_code: int, secret: str | None
+) -> ProviderError:
+    """The error for a successful response longer than `MAX_RESPONSE_BYTES` (`size` is the
+    declared length, None when reading stopped at the limit)."""
+    measured = f"{size:,} bytes" if size is not None else "longer than that"
+    problem = (f"the response is {measured}, over the {MAX_RESPONSE_BYTES:,}-byte limit"
+               " — lower max_tokens or check the server")
+    return bad_response_error(provider_name, problem, status_code, secret)
+
+
 def load_json_object(
     provider_name: str, body: bytes, status_code: int, secret: str | None
 ) -> dict[str, Any]:
@@ -174,9 +199,7 @@ def load_json_object(
     much, and its content would become a frame (and part of its parent's prompt).
     """
     if len(body) > MAX_RESPONSE_BYTES:
-        problem = (f"the response is {len(body):,} bytes, over the {MAX_RESPONSE_BYTES:,}-byte "
-                   "limit — lower max_tokens or check the server")
-        raise bad_response_error(provider_name, problem, status_code, secret)
+        raise response_too_large_error(provider_name, len(body), status_code, secret)
     try:
         data = json.loads(body)
     except ValueError:

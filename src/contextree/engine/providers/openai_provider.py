@@ -1,9 +1,9 @@
 """OpenAI and every OpenAI-compatible server (Ollama, vLLM, LM Studio, llama.cpp) by `base_url`.
 
 One chat completion per request (system + user message) through the official SDK with its own
-retries off: the queue owns retries. The body is read raw and parsed here, so a garbage or
-incomplete answer becomes a clear `ProviderError` instead of whatever the SDK's models make
-of it.
+retries off: the queue owns retries. The body is streamed, read up to the size limit and
+parsed here, so a garbage, oversized or incomplete answer becomes a clear `ProviderError`
+instead of whatever the SDK's models make of it.
 """
 
 from __future__ import annotations
@@ -44,18 +44,19 @@ class OpenAIProvider(RemoteProvider):
 
     async def generate(self, request: GenerationRequest) -> GenerationResponse:
         try:
-            raw = await self._client.chat.completions.with_raw_response.create(
+            async with self._client.chat.completions.with_streaming_response.create(
                 model=self.model,
                 messages=[
                     {"role": "system", "content": request.system_prompt},
                     {"role": "user", "content": request.user_prompt},
                 ],
                 **self._sampling_options(),
-            )
+            ) as raw:
+                status_code = raw.status_code
+                content = await self._read_limited(raw)
         except openai.OpenAIError as exc:
             raise self._map_error(exc) from None
-        status_code = raw.http_response.status_code
-        body = self._read_body(raw.http_response.content, status_code)
+        body = self._read_body(content, status_code)
         return self._parse_completion(body, status_code)
 
     async def aclose(self) -> None:

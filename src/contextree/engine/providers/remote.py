@@ -1,26 +1,41 @@
-"""What the SDK-backed providers share: identity, the hidden key and error building.
+"""What the SDK-backed providers share: identity, the hidden key, bounded reads and errors.
 
-`RemoteProvider` keeps the API key in a `Secret` (so no repr shows it) and turns the facts of
-a failure (status, headers, body, cause) into `ProviderError`s through `http_errors`; each
-subclass only says which of its SDK's exceptions carries which fact.
+`RemoteProvider` keeps the API key in a `Secret` (so no repr shows it), reads a streamed
+response body only up to `MAX_RESPONSE_BYTES` (memory stays bounded whatever the server
+sends) and turns the facts of a failure (status, headers, body, cause) into `ProviderError`s
+through `http_errors`; each subclass only says which of its SDK's exceptions carries which fact.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import AsyncIterator, Mapping
+from typing import Any, Protocol
 
 from contextree.engine.providers.base import STANDARD_KEY_VARIABLES, ProviderConfig
 from contextree.engine.providers.http_errors import (
+    MAX_RESPONSE_BYTES,
     bad_response_error,
     connection_error,
     error_detail,
     load_json_object,
+    response_too_large_error,
     status_error,
     timeout_error,
 )
 from contextree.errors import ConfigError, ProviderError
 from contextree.secrets import Secret, scrub_text
+
+
+class StreamedResponse(Protocol):
+    """What both SDKs' streaming raw responses offer: status, headers and body chunks."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+    def iter_bytes(self) -> AsyncIterator[bytes]: ...
 
 
 class RemoteProvider:
@@ -50,6 +65,32 @@ class RemoteProvider:
             f"provider '{self.name}' cannot be set up: {detail}"
             f" — check base_url in [providers.{self.name}]"
         )
+
+    async def _read_limited(self, response: StreamedResponse) -> bytes:
+        """The body of a streamed `response`, read chunk by chunk and refused as soon as it
+        passes `MAX_RESPONSE_BYTES` (the rest is never read; closing drops the connection)."""
+        declared = _declared_length(response.headers)
+        if declared is not None and declared > MAX_RESPONSE_BYTES:
+            raise self._too_large(declared, response.status_code)
+        body = bytearray()
+        try:
+            async for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > MAX_RESPONSE_BYTES:
+                    break
+        except Exception as exc:  # the SDK's transport raises its own types mid-body
+            raise self._read_error(exc) from None
+        if len(body) > MAX_RESPONSE_BYTES:
+            raise self._too_large(None, response.status_code)
+        return bytes(body)
+
+    def _too_large(self, size: int | None, status_code: int) -> ProviderError:
+        return response_too_large_error(self.name, size, status_code, self._secret.reveal())
+
+    def _read_error(self, exc: Exception) -> ProviderError:
+        if isinstance(exc, TimeoutError) or "Timeout" in type(exc).__name__:
+            return self._timeout_error()
+        return self._connection_error(exc, f"the body was cut off ({type(exc).__name__})")
 
     def _read_body(self, content: bytes, status_code: int) -> dict[str, Any]:
         return load_json_object(self.name, content, status_code, self._secret.reveal())
@@ -88,3 +129,11 @@ class RemoteProvider:
         if status_code == 404:
             return f"check model '{self.model}' and base_url ({self.target})"
         return f"check the request settings of [providers.{self.name}]"
+
+
+def _declared_length(headers: Mapping[str, str]) -> int | None:
+    """The body length the server declared, if it did (and sent the body unencoded)."""
+    value = headers.get("content-length", "")
+    if not value.isdigit() or headers.get("content-encoding"):
+        return None
+    return int(value)
