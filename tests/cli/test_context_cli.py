@@ -4,12 +4,20 @@ entry point, on a real workspace (the fake LLM server stands in for remote provi
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from tests.engine.generation.helpers import SAMPLE_TREE, edit, write_tree
-from tests.fakes.llm_server import FakeLLMServer, error, reply
+from tests.fakes.llm_server import (
+    Behaviour,
+    FakeLLMServer,
+    close_connection,
+    delay,
+    error,
+    reply,
+)
 
 from contextree.cli.app import run
 from contextree.progress.catalog import missing_fields
@@ -194,3 +202,38 @@ def test_status_shows_coverage_per_agent(capsys: pytest.CaptureFixture[str], roo
     code, out, _ = ctree(capsys, root, "status")
     (line,) = [line for line in out.splitlines() if line.startswith("coverage docs")]
     assert line.endswith(f"{NODES}/{NODES} nodes (100%)")
+
+
+@pytest.mark.parametrize("behaviour", [error(503, "busy", retry_after="0"), close_connection(),
+                                       delay(30.0)], ids=["503", "closed", "timeout"])
+def test_provider_test_sends_exactly_one_request_whatever_goes_wrong(
+    capsys: pytest.CaptureFixture[str], root: Path, server: FakeLLMServer,
+    behaviour: Behaviour,
+) -> None:
+    config = root / ".ctree" / "config.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace("timeout_s = 5",
+                                                                 "timeout_s = 0.5"),
+                      encoding="utf-8")
+    server.enqueue(behaviour)
+    code, _, err = ctree(capsys, root, "provider", "test", "fake")
+    server.stop()  # no later attempt can arrive once the server is gone
+    assert code == 1 and err.count("\n") == 1, err
+    assert server.request_count == 1, "provider test sends one request, never a retry"
+
+
+def test_provider_test_reports_a_refused_connection_without_retrying(
+    capsys: pytest.CaptureFixture[str], root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    (root / ".ctree").mkdir(exist_ok=True)
+    (root / ".ctree" / "config.toml").write_text(
+        f'[providers.gone]\ntype = "openai"\nbase_url = "http://127.0.0.1:{closed_port}/v1"\n'
+        'model = "m"\n', encoding="utf-8")
+    code, _, err = ctree(capsys, root, "provider", "test", "gone")
+    assert code == 1 and "cannot reach provider 'gone'" in err and err.count("\n") == 1
+    attempts = [e for e in events(capsys, root) if e["type"] == "provider_request_sent"]
+    assert len(attempts) == 1
+    retries = [e for e in events(capsys, root) if e["type"] == "provider_request_retrying"]
+    assert retries == []
