@@ -3,6 +3,9 @@ failure policies, the descendant check, and the state the reducer rebuilds."""
 
 from __future__ import annotations
 
+import os
+import secrets
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -248,3 +251,30 @@ async def test_names_that_are_not_utf8_are_listed_in_their_parents_frame(
     records = TreeStore(store).load_records()
     docs = FrameStore(store).heads([records["docs"].id], "context-docs")[records["docs"].id]
     assert "- `bad\\xffname.txt` — not in the tree: its name is not valid UTF-8" in docs.content
+
+
+async def test_keys_of_providers_not_in_use_never_land_in_a_frame(
+    workspace: Workspace, store: EventStore, emitter: CheckedEmitter,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With the `local` provider, a workspace file holding the OpenAI key from the
+    environment or the Anthropic key from the user config is summarised without them."""
+    environment_key = "sk-env-" + secrets.token_hex(16)
+    user_config_key = "sk-ant-user-" + secrets.token_hex(16)
+    monkeypatch.setenv("OPENAI_API_KEY", environment_key)
+    home = Path(os.environ["CTREE_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.toml").write_text(
+        f'[providers.anthropic]\napi_key = "{user_config_key}"\n', encoding="utf-8")
+    (workspace.root / "pkg" / "keys.py").write_text(
+        f'OPENAI_KEY = "{environment_key}"\nANTHROPIC_KEY = "{user_config_key}"\n',
+        encoding="utf-8")
+
+    outcome = await generate(workspace, store, emitter, path="pkg/keys.py")
+
+    assert outcome.ok and outcome.generated >= 1
+    records = TreeStore(store).load_records()
+    frame = FrameStore(store).head(records["pkg/keys.py"].id, "context-docs")
+    assert frame is not None and frame.provider_name == "local"
+    assert "OPENAI_KEY" in frame.content and "[redacted]" in frame.content
+    assert environment_key not in frame.content and user_config_key not in frame.content

@@ -5,7 +5,8 @@ path first (so a typo fails before any work), brings the tree up to date with an
 scan of the target, builds the plan and runs it through one queue. `ContextGenerator` owns
 that queue and the provider for as long as a command lives, so `ctree watch --generate` runs
 every batch through the same queue (`BatchGenerator`, a synchronous adapter with its own event
-loop). API keys are registered as secrets before any request, so no event can carry them.
+loop). Every provider key in reach is registered as a secret before any request, so no
+event or frame can carry one.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlsplit
 
 from blake3 import blake3
 
@@ -37,7 +39,6 @@ from contextree.engine.providers.base import (
     STANDARD_KEY_VARIABLES,
     GenerationRequest,
     create_provider,
-    resolve_api_key,
 )
 from contextree.engine.store import EngineStore
 from contextree.engine.workspace.config import Config, load_config
@@ -72,21 +73,47 @@ class GenerateOptions:
 def open_provider(
     config: Config, name: str | None = None, *, environ: Mapping[str, str] = os.environ
 ) -> ProviderHandle:
-    """Create the provider `name` (the default when None), its key registered as a secret.
+    """Create the provider `name` (the default when None), after registering every provider
+    key in reach as a secret (`register_provider_keys`).
 
     The key comes from the environment; a key in the user's config file is used when the
     variable is unset.
     """
+    register_provider_keys(config, environ)
     provider_config = config.provider_config(name)
     variables = dict(environ)
     stored = config.api_keys.get(provider_config.name)
     if stored and provider_config.type in STANDARD_KEY_VARIABLES:
         variable = provider_config.api_key_env or STANDARD_KEY_VARIABLES[provider_config.type]
         variables.setdefault(variable, stored)
-    key = resolve_api_key(provider_config, variables)
-    if key and key != PLACEHOLDER_API_KEY:
-        register_secret(key)
     return ProviderHandle(provider_config, create_provider(provider_config, environ=variables))
+
+
+def register_provider_keys(config: Config, environ: Mapping[str, str]) -> None:
+    """Register as secrets every key any provider could use, whichever provider runs: the
+    standard variables, each provider's `api_key_env`, the user config's `api_key`s and a
+    base URL's password. A file holding one of them never reaches a frame or an event."""
+    variables = set(STANDARD_KEY_VARIABLES.values())
+    for table in config.providers.values():
+        variable = table.get("api_key_env")
+        if isinstance(variable, str):
+            variables.add(variable)
+        base_url = table.get("base_url")
+        if isinstance(base_url, str):
+            _register_url_password(base_url)
+    found = [environ.get(variable, "").strip() for variable in sorted(variables)]
+    for key in [*found, *config.api_keys.values()]:
+        if key and key != PLACEHOLDER_API_KEY:
+            register_secret(key)
+
+
+def _register_url_password(url: str) -> None:
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return
+    if password:
+        register_secret(password)
 
 
 class ContextGenerator:
