@@ -237,3 +237,31 @@ def test_provider_test_reports_a_refused_connection_without_retrying(
     assert len(attempts) == 1
     retries = [e for e in events(capsys, root) if e["type"] == "provider_request_retrying"]
     assert retries == []
+
+
+def test_a_forced_regeneration_with_the_same_text_shows_as_the_newest_generation(
+    capsys: pytest.CaptureFixture[str], root: Path, server: FakeLLMServer
+) -> None:
+    assert ctree(capsys, root, "context", "generate", "pkg/core.py")[0] == 0
+    local_session = last_session(capsys, root)["session_id"]
+    code, out, _ = ctree(capsys, root, "context", "get", "pkg/core.py", "--json")
+    local_text = json.loads(out)["frame"]["content"]
+    server.set_default(reply(local_text, input_tokens=21, output_tokens=8, model="fake-model"))
+    code, _, err = ctree(capsys, root, "context", "generate", "pkg/core.py", "--force",
+                         "--provider", "fake", "--no-recursive")
+    assert code == 0, err
+    fake_session = last_session(capsys, root)["session_id"]
+    code, out, _ = ctree(capsys, root, "context", "get", "pkg/core.py", "--json", "--history")
+    data = json.loads(out)
+    frame, history = data["frame"], data["history"]
+    assert frame["content"] == local_text and frame["provider_name"] == "fake"
+    assert (frame["model"], frame["input_tokens"], frame["output_tokens"]) == ("fake-model", 21, 8)
+    assert frame["session_id"] == fake_session
+    assert [item["provider_name"] for item in history] == ["local", "fake"]
+    assert [item["session_id"] for item in history] == [local_session, fake_session]
+    assert [item["head"] for item in history] == [False, True]
+    assert history[0]["frame_id"] == history[1]["frame_id"]
+    code, out, _ = ctree(capsys, root, "context", "get", "pkg/core.py", "--history")
+    lines = [line for line in out.splitlines() if line.startswith("#") and " · " in line]
+    assert len(lines) == 2 and "fake (fake-model)" in lines[1] and lines[1].endswith("head")
+    assert "local" in lines[0] and not lines[0].endswith("head")

@@ -146,8 +146,9 @@ def _describe(frame: Frame) -> str:
     tokens = ""
     if frame.input_tokens is not None or frame.output_tokens is not None:
         tokens = f" · {frame.input_tokens or 0} in / {frame.output_tokens or 0} out tokens"
+    session = f" · session {frame.session_id}" if frame.session_id else ""
     return (f"{frame.path} · {frame.agent_id} · {frame.provider_name} ({frame.model}) · "
-            f"{frame.created_at} · frame {frame.frame_id[:12]}{tokens}")
+            f"{frame.created_at} · frame {frame.frame_id[:12]}{tokens}{session}")
 
 
 def _print_history(view: ContextView) -> None:
@@ -155,9 +156,10 @@ def _print_history(view: ContextView) -> None:
         click.echo(f"no {view.agent_id} context for {view.record.path} yet")
         return
     console = Console(highlight=False)
+    head_index = view.head_index
     for number, frame in enumerate(view.history, start=1):
         marker = "current" if frame.node_id == view.record.id else "earlier version"
-        is_head = view.head is not None and frame.frame_id == view.head.frame_id
+        is_head = number - 1 == head_index
         console.print(f"[bold]#{number}[/] {escape(_describe(frame))} · {marker}"
                       f"{' · head' if is_head else ''}", soft_wrap=True)
         console.print(frame.content.rstrip("\n"), markup=False)

@@ -71,6 +71,39 @@ def test_writing_the_same_frame_twice_changes_nothing(store: EventStore) -> None
     assert frames.history("a.py", "context-docs") == [frame]
 
 
+def test_a_regeneration_with_the_same_text_is_recorded_with_its_own_provenance(
+    store: EventStore,
+) -> None:
+    """Another provider writing the very same text is a new generation: the head shows it,
+    the history keeps both, each with its provider, model, tokens, time and session."""
+    frames = FrameStore(store)
+    first = make_frame()
+    again = msgspec.structs.replace(
+        first, provider_name="fake", provider_type="openai", model="gpt-x", input_tokens=40,
+        output_tokens=9, created_at="2026-01-03T00:00:00.000Z", session_id="01SESSION")
+    assert again.frame_id == first.frame_id
+    frames.put(first)
+    frames.put(again)
+    assert frames.head(NODE_V1, "context-docs") == again
+    assert frames.history("a.py", "context-docs") == [first, again]
+    frames.put(again)
+    assert frames.history("a.py", "context-docs") == [first, again], "idempotent"
+
+
+def test_entries_logged_without_provenance_still_read(store: EventStore) -> None:
+    """A history entry of an older store (frame id, node id, time only) reads as the frame
+    with the entry's time."""
+    frames = FrameStore(store)
+    frame = make_frame()
+    frames.put(frame)
+    key = b"a.py\0context-docs\0" + b"%010d" % 1
+    old_entry = msgspec.json.encode({"frame_id": frame.frame_id, "node_id": NODE_V1,
+                                     "created_at": "2025-12-31T00:00:00.000Z"})
+    frames.store.write(lambda txn: txn.put(key, old_entry, db=frames.log_db))
+    (read,) = frames.history("a.py", "context-docs")
+    assert read == msgspec.structs.replace(frame, created_at="2025-12-31T00:00:00.000Z")
+
+
 def test_history_follows_the_path_across_versions_newest_last(store: EventStore) -> None:
     frames = FrameStore(store)
     old = make_frame(NODE_V1, "v1")

@@ -1,13 +1,14 @@
-"""Context frames: immutable markdown per node, the head index and the per-path history.
+"""Context frames: markdown per node, the head index and the per-path history of generations.
 
-A frame is what an agent wrote about one node, with who wrote it (provider, model, tokens)
-and when. Its id is BLAKE3 over the node id, agent, frame type and content, so writing the
-same frame twice changes nothing. Three sub-databases hold them: `frames` (frame id → frame
-JSON, append-only), `heads` (`node_id NUL frame_type` → frame id: the current frame of that
-node version) and `frame_log` (`path NUL frame_type NUL n` → log entry, newest last), which
-keeps every frame of a path reachable across edits. Node ids encode content, so a node that
-has a head for its current id is up to date. The schema version is `frames.schema_version`
-in `meta`.
+A frame is what an agent wrote about one node, with who wrote it (provider, model, tokens,
+session) and when. Its id is BLAKE3 over the node id, agent, frame type and content, so the
+same text written twice is one frame. Three sub-databases hold them: `frames` (frame id →
+frame JSON carrying its newest generation), `heads` (`node_id NUL frame_type` → frame id: the
+current frame of that node version) and `frame_log` (`path NUL frame_type NUL n` → one entry
+per generation, newest last, each with its own provenance), which keeps every generation of a
+path visible across edits, even one whose text equals an earlier frame. Node ids encode
+content, so a node that has a head for its current id is up to date. The schema version is
+`frames.schema_version` in `meta`.
 """
 
 from __future__ import annotations
@@ -47,14 +48,38 @@ class Frame(msgspec.Struct, frozen=True):
     output_tokens: int | None
     created_at: str
     content: str
+    session_id: str | None = None
 
 
 class LogEntry(msgspec.Struct, frozen=True):
-    """One line of a path's frame history: which frame, for which node version, when."""
+    """One generation in a path's history: which frame, for which node version, when, and
+    who wrote it (entries written before provenance was logged have only the first three)."""
 
     frame_id: str
     node_id: str
     created_at: str
+    provider_name: str | None = None
+    provider_type: str | None = None
+    model: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    session_id: str | None = None
+
+    @classmethod
+    def of(cls, frame: Frame) -> LogEntry:
+        """The entry recording `frame`'s generation."""
+        return cls(frame.frame_id, frame.node_id, frame.created_at, frame.provider_name,
+                   frame.provider_type, frame.model, frame.input_tokens, frame.output_tokens,
+                   frame.session_id)
+
+    def applied_to(self, frame: Frame) -> Frame:
+        """`frame` as this generation wrote it (its provenance and time)."""
+        if self.provider_name is None or self.provider_type is None or self.model is None:
+            return msgspec.structs.replace(frame, created_at=self.created_at)
+        return msgspec.structs.replace(
+            frame, provider_name=self.provider_name, provider_type=self.provider_type,
+            model=self.model, input_tokens=self.input_tokens, output_tokens=self.output_tokens,
+            created_at=self.created_at, session_id=self.session_id)
 
 
 _encode = msgspec.json.Encoder().encode
@@ -180,16 +205,17 @@ class FrameStore:
         self.store.write(write)
 
     def _put(self, txn: Transaction, frame: Frame) -> None:
+        """Record one generation: the frame (its newest provenance), the head and a log
+        entry. Putting the very same generation again changes nothing."""
         frame_key = frame.frame_id.encode()
-        if txn.get(frame_key, db=self.frames_db) is None:
-            txn.put(frame_key, _encode(frame), db=self.frames_db)
+        txn.put(frame_key, _encode(frame), db=self.frames_db)
         txn.put(head_key(frame.node_id, frame.frame_type), frame_key, db=self.heads_db)
         prefix = _log_prefix(frame.path, frame.frame_type)
         last_key, last = self._last_log_entry(txn, prefix)
-        if last is not None and last.frame_id == frame.frame_id:
+        entry = LogEntry.of(frame)
+        if last == entry:
             return
         number = int(last_key[len(prefix):]) + 1 if last_key is not None else 1
-        entry = LogEntry(frame.frame_id, frame.node_id, frame.created_at)
         txn.put(prefix + b"%0*d" % (LOG_DIGITS, number), _encode(entry), db=self.log_db)
 
     def _last_log_entry(
@@ -238,7 +264,8 @@ class FrameStore:
             }
 
     def history(self, path: str, frame_type: str) -> list[Frame]:
-        """Every frame ever stored for `path` and `frame_type`, oldest first, newest last."""
+        """Every generation for `path` and `frame_type`, oldest first, newest last: each the
+        frame with that generation's provenance (the same text may appear more than once)."""
         prefix = _log_prefix(path, frame_type)
         frames: list[Frame] = []
         with self.store.read() as txn:
@@ -254,7 +281,7 @@ class FrameStore:
                 frame_raw = txn.get(entry.frame_id.encode(), db=self.frames_db)
                 frame = _frame_or_none(frame_raw) if frame_raw is not None else None
                 if frame is not None:
-                    frames.append(frame)
+                    frames.append(entry.applied_to(frame))
         return frames
 
     def frame_types(self) -> list[str]:

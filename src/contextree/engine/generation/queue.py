@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from contextree.engine.emitter import Emitter
+from contextree.engine.emitter import Emitter, session_id_of
 from contextree.engine.generation.frames import Frame, FrameStore, compute_frame_id
 from contextree.engine.generation.queue_support import (
     FrameCommitter,
@@ -337,6 +337,7 @@ class GenerationQueue:
             agent_id=job.agent_id, frame_type=job.frame_type, provider_name=config.name,
             provider_type=config.type, model=model, input_tokens=input_tokens,
             output_tokens=output_tokens, created_at=now_ts(), content=content,
+            session_id=session_id_of(self.emitter),
         )
 
     def _limits_for(self, config: ProviderConfig) -> ProviderLimits:

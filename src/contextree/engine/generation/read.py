@@ -48,6 +48,16 @@ class ContextView:
         """The frame shown describes another version of the node than the scanned one."""
         return self.head is None and bool(self.history)
 
+    @property
+    def head_index(self) -> int | None:
+        """Where the head's generation is in `history`: the newest entry of the head frame
+        (an earlier entry with the same text is an older generation), or None."""
+        if self.head is None:
+            return None
+        matches = [index for index, frame in enumerate(self.history)
+                   if frame.frame_id == self.head.frame_id]
+        return matches[-1] if matches else None
+
     def to_json(self, *, with_history: bool) -> dict[str, Any]:
         frame = self.frame
         data: dict[str, Any] = {
@@ -58,7 +68,9 @@ class ContextView:
             "frame": _frame_json(frame, self.record.id) if frame is not None else None,
         }
         if with_history:
-            data["history"] = [_frame_json(item, self.record.id) for item in self.history]
+            head_index = self.head_index
+            data["history"] = [{**_frame_json(item, self.record.id), "head": index == head_index}
+                               for index, item in enumerate(self.history)]
         return data
 
 
@@ -70,7 +82,7 @@ def _frame_json(frame: Frame, current_node_id: str) -> dict[str, Any]:
         "provider_name": frame.provider_name, "provider_type": frame.provider_type,
         "model": frame.model, "input_tokens": frame.input_tokens,
         "output_tokens": frame.output_tokens, "created_at": frame.created_at,
-        "content": frame.content,
+        "session_id": frame.session_id, "content": frame.content,
     }
 
 
