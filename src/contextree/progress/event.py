@@ -11,6 +11,7 @@ fields (names are append-only).
 from __future__ import annotations
 
 import logging
+import math
 import re
 import time
 from collections.abc import Mapping
@@ -28,6 +29,8 @@ log = logging.getLogger(__name__)
 SEQ_DIGITS = 20
 MAX_PAYLOAD_BYTES = 1 << 20
 """The largest encoded `data` object one event may carry (1 MiB)."""
+MAX_PAYLOAD_DEPTH = 64
+"""The deepest nesting of objects and arrays one event's `data` may hold."""
 
 _TYPE_NAME = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 _TS_FORMAT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
@@ -66,7 +69,9 @@ def check_type_name(event_type: str) -> None:
 
 
 def encode_payload(data: Mapping[str, Any] | None) -> bytes:
-    """Encode an event's `data` object, raising `EventError` if it is not JSON or too large."""
+    """Encode an event's `data` object, raising `EventError` if it is not JSON, nested deeper
+    than `MAX_PAYLOAD_DEPTH`, holds a NaN or infinity, or is too large. Lone surrogates are
+    replaced (`without_surrogates`); keys must be strings or numbers."""
     if data is None:
         return b"{}"
     try:
@@ -74,12 +79,15 @@ def encode_payload(data: Mapping[str, Any] | None) -> bytes:
             payload = _encoder.encode(data)
         except UnicodeEncodeError:
             payload = _encoder.encode(without_surrogates(data))
+    except RecursionError:
+        raise _too_deep() from None
     except (TypeError, msgspec.EncodeError, OverflowError) as exc:
         raise EventError(
             f"event data is not JSON-serialisable: {exc} — pass dicts, lists, str and numbers"
         ) from exc
     if payload[:1] != b"{":
         raise EventError("event data must be a JSON object (a dict)")
+    check_payload_shape(data, payload)
     if has_registered_secrets():
         payload = scrub_payload(payload)
     if len(payload) > MAX_PAYLOAD_BYTES:
@@ -88,6 +96,40 @@ def encode_payload(data: Mapping[str, Any] | None) -> bytes:
             "store large content in frames, not events"
         )
     return payload
+
+
+def check_payload_shape(data: Mapping[str, Any], payload: bytes) -> None:
+    """Raise `EventError` if `data` (encoded as `payload`) nests deeper than
+    `MAX_PAYLOAD_DEPTH` or holds a non-finite number (JSON has none: it would turn into
+    null). Cheap for the usual event: the walk runs only when the bytes allow either."""
+    brackets = payload.count(b"{") + payload.count(b"[")
+    if brackets <= MAX_PAYLOAD_DEPTH and b"null" not in payload:
+        return
+    _walk(data, 1)
+
+
+def _walk(value: Any, depth: int) -> None:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise EventError(f"event data holds {value!r}, which JSON cannot carry "
+                         "— pass a finite number or None")
+    if isinstance(value, Mapping | list | tuple):
+        if depth > MAX_PAYLOAD_DEPTH:
+            raise _too_deep()
+        for item in value.values() if isinstance(value, Mapping) else value:
+            _walk(item, depth + 1)
+
+
+def _too_deep() -> EventError:
+    return EventError(f"event data is nested deeper than {MAX_PAYLOAD_DEPTH} levels "
+                      "— flatten it")
+
+
+def check_text(text: str, what: str) -> str:
+    """`text`, or `EventError` if it holds a lone surrogate (not encodable as UTF-8)."""
+    if _SURROGATE.search(text):
+        raise EventError(f"{what} {text.encode('utf-8', 'backslashreplace').decode()!r} holds "
+                         "a lone surrogate (bytes that are not UTF-8) — use valid text")
+    return text
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

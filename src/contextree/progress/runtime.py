@@ -17,10 +17,17 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import msgspec
+
 from contextree import __version__
 from contextree.errors import IngestError, StoreError
 from contextree.progress.bus import EndSession, EventBus, FlushRequest, StartSession, StopIngestor
-from contextree.progress.event import encode_payload, format_ts, without_surrogates
+from contextree.progress.event import (
+    check_text,
+    encode_payload,
+    format_ts,
+    without_surrogates,
+)
 from contextree.progress.ingestor import Ingestor
 from contextree.progress.session import (
     HOST,
@@ -67,44 +74,57 @@ class ProgressRuntime:
             raise StoreError("the progress runtime is closed — open a new one")
         started = time.time()
         session_id = new_session_id()
-        args = dict(without_surrogates(args or {}))  # the record is JSON too
+        check_text(command, "the command name")
         workspace_text = without_surrogates(str(workspace)) if workspace is not None else None
+        payload = encode_payload(
+            {"command": command, "args": args or {}, "workspace": workspace_text,
+             "pid": self._pid, "version": __version__}
+        )
+        # the record holds the args exactly as the payload (checked, surrogates replaced)
+        stored_args = dict(msgspec.json.decode(payload)["args"])
         record = SessionRecord(
-            session_id=session_id, command=command, args=args, workspace=workspace_text,
+            session_id=session_id, command=command, args=stored_args, workspace=workspace_text,
             pid=self._pid, host=HOST, proc_start=self._proc_start,
             started_at=format_ts(started),
-        )
-        payload = encode_payload(
-            {"command": command, "args": args, "workspace": workspace_text,
-             "pid": self._pid, "version": __version__}
         )
         put = self.bus.put
         put(StartSession(record, payload, started))
         session = Session(session_id, command, put, self._end_session, self.store)
-        self.flush()
+        self._raise_own_failure(session_id)
         return session
 
     def _end_session(self, session: Session, status: str, error: str | None) -> None:
         duration_ms = int((time.monotonic() - session.started_monotonic) * 1000)
         payload = encode_payload({"status": status, "error": error, "duration_ms": duration_ms})
         self.bus.put(EndSession(session.session_id, status, error, payload, time.time()))
-        self.flush()
+        self._raise_own_failure(session.session_id)
+
+    def _raise_own_failure(self, session_id: str) -> None:
+        """Wait until everything emitted is stored; raise only if `session_id` failed."""
+        self._wait_until_stored(None)
+        failure = self.ingestor.failure_of(session_id)
+        if failure is not None:
+            raise IngestError(str(failure))
 
     def flush(self, timeout: float | None = None) -> None:
-        """Block until every event emitted so far is durable; raise `IngestError` on failure."""
+        """Block until every event emitted so far is durable; raise `IngestError` if a commit
+        failed since the last flush (each failure is reported once: it never poisons later
+        sessions; the failed session's own end reports it again)."""
+        self._wait_until_stored(timeout)
+        failure = self.ingestor.take_failure()
+        if failure is not None:
+            raise IngestError(str(failure))
+
+    def _wait_until_stored(self, timeout: float | None) -> None:
         if not self.ingestor.is_alive():
-            self._raise_failure()
+            failure = self.ingestor.failure
+            if failure is not None:
+                raise IngestError(str(failure))
             raise StoreError("the event ingestor has stopped — reopen the progress runtime")
         request = FlushRequest()
         self.bus.put(request)
         if not request.done.wait(timeout):
             raise StoreError(f"events were not stored within {timeout} s — is the disk stalled?")
-        self._raise_failure()
-
-    def _raise_failure(self) -> None:
-        failure = self.ingestor.failure
-        if failure is not None:
-            raise IngestError(str(failure))
 
     def close(self) -> None:
         """Flush, stop the ingestor and close the store. Safe to call twice."""
