@@ -3,9 +3,10 @@
 It blocks on the bus, drains everything queued (up to a batch limit), assigns each event the
 next `seq` of its session and commits the whole batch in one LMDB write transaction (group
 commit): a lone event is durable within a few milliseconds, a burst is absorbed in few commits.
-A commit that fails is retried once; if it fails again the batch's sessions are marked
-`failed`, a best-effort `ingest_failed` is written, and later events of those sessions are
-dropped and counted. Flush requests are released only after the batch holding them commits.
+A commit that fails is retried once; if it fails again the batch is committed one session at
+a time, so only the sessions whose own writes fail are marked `failed` (with a best-effort
+`ingest_failed`; their later events are dropped and counted) and the others, in this batch and
+later ones, go on. Flush requests are released only after the batch holding them commits.
 """
 
 from __future__ import annotations
@@ -71,10 +72,25 @@ class Ingestor(threading.Thread):
         self.bus = bus
         self.max_batch = max_batch
         self.failure: IngestError | None = None
+        """The most recent failure (kept for `take_failure` and `failure_of`)."""
+        self._failures: dict[str, IngestError] = {}
+        self._unreported: IngestError | None = None
+        self._failure_lock = threading.Lock()
         self.committed_events = 0
         self.commit_count = 0
         self._sessions: dict[str, _SessionState] = {}
         self._owner_pid = os.getpid()
+
+    def take_failure(self) -> IngestError | None:
+        """The failure not yet reported by a flush, if any; each is reported once."""
+        with self._failure_lock:
+            failure, self._unreported = self._unreported, None
+        return failure
+
+    def failure_of(self, session_id: str) -> IngestError | None:
+        """Why `session_id`'s events could not be stored, or None."""
+        with self._failure_lock:
+            return self._failures.get(session_id)
 
     def run(self) -> None:
         stop = False
@@ -154,8 +170,26 @@ class Ingestor(threading.Thread):
             try:
                 self._write_batch(batch)
             except Exception as second:
-                self._fail_batch(batch, second)
+                self._commit_each_session(batch, second)
                 return
+        self._committed(batch)
+
+    def _commit_each_session(self, batch: _Batch, error: Exception) -> None:
+        """The batch failed twice: commit it again without the failing session, that is one
+        session at a time, so one session's bad data never costs another its events."""
+        parts = _split_by_session(batch)
+        if len(parts) == 1:
+            self._fail_batch(batch, error)
+            return
+        for part in parts:
+            try:
+                self._write_batch(part)
+            except Exception as part_error:
+                self._fail_batch(part, part_error)
+            else:
+                self._committed(part)
+
+    def _committed(self, batch: _Batch) -> None:
         for sid, next_seq in batch.next_seq.items():
             state = self._sessions[sid]
             state.next_seq = next_seq
@@ -184,7 +218,11 @@ class Ingestor(threading.Thread):
     def _fail_batch(self, batch: _Batch, error: Exception) -> None:
         message = f"could not write events to {self.store.path}: {error}"
         log.error("%s; marking sessions failed", message)
-        self.failure = IngestError(message + " — free disk space or check the store, then rerun")
+        failure = IngestError(message + " — free disk space or check the store, then rerun")
+        with self._failure_lock:
+            self.failure = self._unreported = failure
+            self._failures.update(dict.fromkeys(set(batch.next_seq) | set(batch.records),
+                                                failure))
         lost_by_session: dict[str, int] = {}
         for key, _ in batch.events:
             sid = key.decode("ascii").rpartition(":")[0]
@@ -219,3 +257,18 @@ class Ingestor(threading.Thread):
         except Exception as exc:
             log.error("could not record the failure of session %s: %s", sid, exc)
 
+
+
+def _split_by_session(batch: _Batch) -> list[_Batch]:
+    """`batch` as one batch per session (events keep their order); no flushes or stop."""
+    parts: dict[str, _Batch] = {}
+    for key, value in batch.events:
+        sid = key.decode("ascii").rpartition(":")[0]
+        parts.setdefault(sid, _Batch()).events.append((key, value))
+    for sid, record in batch.records.items():
+        parts.setdefault(sid, _Batch()).records[sid] = record
+    for sid, part in parts.items():
+        if sid in batch.next_seq:
+            part.next_seq[sid] = batch.next_seq[sid]
+            part.last_ts[sid] = batch.last_ts[sid]
+    return list(parts.values())
