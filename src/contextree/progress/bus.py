@@ -3,9 +3,11 @@
 `emit` puts one `EmittedEvent` tuple on a lock-free `SimpleQueue` and returns; it never
 touches the disk. Session starts and ends, flush requests and the stop signal travel the same
 queue, so the ingestor sees everything in emission order (`BusItem` is their union).
-The bus is bounded: if the ingestor falls `capacity` items behind, emitters wait for it to
-catch up (backpressure) instead of growing memory without limit. After each commit the
-ingestor fans the committed events out to in-process subscribers (such as a progress display).
+The bus is bounded by bytes: each item counts its encoded payload plus a fixed overhead, and
+once `capacity_bytes` (32 MiB by default) wait for the ingestor, emitters wait until it
+catches up (back-pressure) instead of growing memory without limit; in the normal case that
+costs emit one uncontended lock. After each commit the ingestor fans the committed events out
+to in-process subscribers (such as a progress display).
 """
 
 from __future__ import annotations
@@ -22,7 +24,12 @@ from contextree.progress.session import SessionRecord
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CAPACITY = 1_000_000
+DEFAULT_CAPACITY_BYTES = 32 << 20
+"""How many bytes of queued items make emitters wait for the ingestor (32 MiB: with the
+ingestor's batch and LMDB's pages, a writer of 1M events peaks near 85 MB of RSS; 64 MiB
+would pass 100 MB)."""
+ITEM_OVERHEAD_BYTES = 160
+"""What one queued item costs beside its payload: the tuple, its float and references."""
 
 Subscriber = Callable[[Sequence[Event]], None]
 
@@ -65,28 +72,57 @@ class StopIngestor:
 BusItem: TypeAlias = EmittedEvent | StartSession | EndSession | FlushRequest | StopIngestor
 
 
-class EventBus:
-    """A bounded multi-producer, single-consumer queue with post-commit fan-out."""
+def item_bytes(item: BusItem) -> int:
+    """The bytes one bus item is counted for: an event's payload plus the overhead."""
+    if type(item) is tuple:
+        return ITEM_OVERHEAD_BYTES + len(item[2])
+    return ITEM_OVERHEAD_BYTES
 
-    def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
-        self.capacity = capacity
+
+class EventBus:
+    """A multi-producer, single-consumer queue bounded by bytes, with post-commit fan-out."""
+
+    def __init__(self, capacity_bytes: int = DEFAULT_CAPACITY_BYTES) -> None:
+        self.capacity_bytes = capacity_bytes
         self._queue: queue.SimpleQueue[BusItem] = queue.SimpleQueue()
-        self._drained = threading.Condition()
+        self._queued_bytes = 0
+        self._space = threading.Condition(threading.Lock())
+        self._waiting = 0
+        self._consumer: int | None = None
         self._subscribers: list[Subscriber] = []
 
     def put(self, item: BusItem) -> None:
-        """Enqueue one item; waits only if the ingestor is `capacity` items behind."""
-        if self._queue.qsize() >= self.capacity:
-            with self._drained:
-                self._drained.wait_for(lambda: self._queue.qsize() < self.capacity)
+        """Enqueue one item; waits only while `capacity_bytes` are queued (never on the
+        consumer's own thread, and never for the first item, however large)."""
+        size = item_bytes(item)
+        with self._space:
+            if self._queued_bytes + size > self.capacity_bytes and self._queued_bytes:
+                self._wait_for_space(size)
+            self._queued_bytes += size
         self._queue.put(item)
+
+    def _wait_for_space(self, size: int) -> None:
+        if threading.get_ident() == self._consumer:
+            return  # a subscriber emitting on the ingestor's thread must not wait for itself
+        self._waiting += 1
+        try:
+            self._space.wait_for(lambda: self._queued_bytes + size <= self.capacity_bytes
+                                 or not self._queued_bytes)
+        finally:
+            self._waiting -= 1
+
+    def queued_bytes(self) -> int:
+        """The bytes counted for the items waiting for the ingestor."""
+        return self._queued_bytes
 
     def get(self, timeout: float | None = None) -> BusItem:
         """Block until an item is available (consumer side)."""
+        self._consumer = threading.get_ident()
         return self._queue.get(timeout=timeout)
 
     def drain(self, first: BusItem, limit: int) -> list[BusItem]:
-        """Return `first` plus whatever else is queued, up to `limit` items (consumer side)."""
+        """Return `first` plus whatever else is queued, up to `limit` items (consumer side);
+        their bytes are released and waiting emitters woken."""
         items = [first]
         get = self._queue.get_nowait
         try:
@@ -94,8 +130,11 @@ class EventBus:
                 items.append(get())
         except queue.Empty:
             pass
-        with self._drained:
-            self._drained.notify_all()
+        drained = sum(map(item_bytes, items))
+        with self._space:
+            self._queued_bytes -= drained
+            if self._waiting:
+                self._space.notify_all()
         return items
 
     def pending(self) -> int:

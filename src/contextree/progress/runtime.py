@@ -44,9 +44,9 @@ _open_runtimes: weakref.WeakSet[ProgressRuntime] = weakref.WeakSet()
 class ProgressRuntime:
     """Owns the store, the bus and the ingestor of this process."""
 
-    def __init__(self, store: EventStore, *, bus_capacity: int | None = None) -> None:
+    def __init__(self, store: EventStore, *, bus_capacity_bytes: int | None = None) -> None:
         self.store = store
-        self.bus = EventBus() if bus_capacity is None else EventBus(bus_capacity)
+        self.bus = EventBus() if bus_capacity_bytes is None else EventBus(bus_capacity_bytes)
         self.ingestor = Ingestor(store, self.bus)
         self.ingestor.start()
         self._closed = False
