@@ -4,10 +4,10 @@
 touches the disk. Session starts and ends, flush requests and the stop signal travel the same
 queue, so the ingestor sees everything in emission order (`BusItem` is their union).
 The bus is bounded by bytes: each item counts its encoded payload plus a fixed overhead, and
-once `capacity_bytes` (32 MiB by default) wait for the ingestor, emitters wait until it
+once about `capacity_bytes` (32 MiB by default) wait for the ingestor, emitters wait until it
 catches up (back-pressure) instead of growing memory without limit; in the normal case that
-costs emit one uncontended lock. After each commit the ingestor fans the committed events out
-to in-process subscribers (such as a progress display).
+costs emit one `qsize()` call, as a count bound would. After each commit the ingestor fans
+the committed events out to in-process subscribers (such as a progress display).
 """
 
 from __future__ import annotations
@@ -80,40 +80,33 @@ def item_bytes(item: BusItem) -> int:
 
 
 class EventBus:
-    """A multi-producer, single-consumer queue bounded by bytes, with post-commit fan-out."""
+    """A multi-producer, single-consumer queue bounded by bytes, with post-commit fan-out.
+
+    Emitters pay only a `qsize()` check: the consumer turns `capacity_bytes` into an item
+    limit after each drain, from the mean size of what it drained, so the bound follows
+    the payloads actually flowing.
+    """
 
     def __init__(self, capacity_bytes: int = DEFAULT_CAPACITY_BYTES) -> None:
         self.capacity_bytes = capacity_bytes
+        self.item_limit = max(1, capacity_bytes // ITEM_OVERHEAD_BYTES)
         self._queue: queue.SimpleQueue[BusItem] = queue.SimpleQueue()
-        self._queued_bytes = 0
-        self._space = threading.Condition(threading.Lock())
-        self._waiting = 0
+        self._drained = threading.Condition()
         self._consumer: int | None = None
         self._subscribers: list[Subscriber] = []
 
     def put(self, item: BusItem) -> None:
-        """Enqueue one item; waits only while `capacity_bytes` are queued (never on the
-        consumer's own thread, and never for the first item, however large)."""
-        size = item_bytes(item)
-        with self._space:
-            if self._queued_bytes + size > self.capacity_bytes and self._queued_bytes:
-                self._wait_for_space(size)
-            self._queued_bytes += size
+        """Enqueue one item; waits only while the ingestor is `item_limit` items behind
+        (never on the consumer's own thread)."""
+        if self._queue.qsize() >= self.item_limit:
+            self._wait_for_space()
         self._queue.put(item)
 
-    def _wait_for_space(self, size: int) -> None:
+    def _wait_for_space(self) -> None:
         if threading.get_ident() == self._consumer:
             return  # a subscriber emitting on the ingestor's thread must not wait for itself
-        self._waiting += 1
-        try:
-            self._space.wait_for(lambda: self._queued_bytes + size <= self.capacity_bytes
-                                 or not self._queued_bytes)
-        finally:
-            self._waiting -= 1
-
-    def queued_bytes(self) -> int:
-        """The bytes counted for the items waiting for the ingestor."""
-        return self._queued_bytes
+        with self._drained:
+            self._drained.wait_for(lambda: self._queue.qsize() < self.item_limit)
 
     def get(self, timeout: float | None = None) -> BusItem:
         """Block until an item is available (consumer side)."""
@@ -122,7 +115,7 @@ class EventBus:
 
     def drain(self, first: BusItem, limit: int) -> list[BusItem]:
         """Return `first` plus whatever else is queued, up to `limit` items (consumer side);
-        their bytes are released and waiting emitters woken."""
+        the item limit follows their mean size, and waiting emitters are woken."""
         items = [first]
         get = self._queue.get_nowait
         try:
@@ -130,11 +123,10 @@ class EventBus:
                 items.append(get())
         except queue.Empty:
             pass
-        drained = sum(map(item_bytes, items))
-        with self._space:
-            self._queued_bytes -= drained
-            if self._waiting:
-                self._space.notify_all()
+        mean_bytes = sum(map(item_bytes, items)) / len(items)
+        with self._drained:
+            self.item_limit = max(1, int(self.capacity_bytes / mean_bytes))
+            self._drained.notify_all()
         return items
 
     def pending(self) -> int:

@@ -101,11 +101,17 @@ def encode_payload(data: Mapping[str, Any] | None) -> bytes:
 def check_payload_shape(data: Mapping[str, Any], payload: bytes) -> None:
     """Raise `EventError` if `data` (encoded as `payload`) nests deeper than
     `MAX_PAYLOAD_DEPTH` or holds a non-finite number (JSON has none: it would turn into
-    null). Cheap for the usual event: the walk runs only when the bytes allow either."""
-    brackets = payload.count(b"{") + payload.count(b"[")
-    if brackets <= MAX_PAYLOAD_DEPTH and b"null" not in payload:
-        return
-    _walk(data, 1)
+    null). Cheap for the usual event: the walk runs only when the bytes allow either (a
+    null, or a long payload with more brackets than the limit)."""
+    if b"null" in payload or (
+        len(payload) > _SHALLOW_BYTES
+        and payload.count(b"{") + payload.count(b"[") > MAX_PAYLOAD_DEPTH
+    ):
+        _walk(data, 1)
+
+
+_SHALLOW_BYTES = 2 * MAX_PAYLOAD_DEPTH
+"""No shorter payload can nest deeper than the limit (each level costs two brackets)."""
 
 
 def _walk(value: Any, depth: int) -> None:
