@@ -33,10 +33,13 @@ FIGURES = {
         "replay.read_and_reduce_eps", "replay.read_only_eps", "replay.reduce_only_eps",
     ],
     "bench_export": ["export.otlp_http_eps", "export.mapping_only_eps"],
+    "bench_reads": [
+        "reads.events_first_line_s", "reads.show_peak_anon_mib", "reads.list_all_cpu_s",
+    ],
 }
 TARGETED = {
     "bench_emit": 1, "bench_ingest": 1, "bench_visibility": 3, "bench_replay": 1,
-    "bench_export": 1,
+    "bench_export": 1, "bench_reads": 2,
 }
 NUMBER = r"(?:[\d,]+(?:\.\d+)?|nan)"
 

@@ -1,0 +1,162 @@
+"""Streaming reads through `ctree` itself (issue targets: a 1M-event session read with bounded
+memory, its first event line at once; a 10,000-row `sessions list --all` under 1 s).
+
+Method: one store gets a session of N events (1M; `queue_stats` with a
+`node_generation_started` every 100th), another M ended sessions (10,000), both written
+straight through `EventStore.commit_batch`. Each command then runs as a real process
+(`python -m contextree`), several times (median reported): CPU time (user + system), wall
+time to the first stdout line, and peak anonymous memory (`RssAnon` of /proc, sampled every
+2 ms: the store's memory-mapped pages are file-backed and excluded, as the kernel can drop
+them). Baseline in the same run: `ctree --help` (the interpreter and CLI start-up, which every
+command pays).
+
+    .venv/bin/python bench/bench_reads.py [--quick] [--json PATH] [--dir PATH]
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from ulid import ULID
+
+from common import Baseline, Report, Target, median, parse_args, temp_dir
+from contextree.progress import EventStore
+from contextree.progress.event import assemble_event, encode_payload, event_key, format_ts
+from contextree.progress.session import SessionMeta, SessionRecord
+
+BATCH = 50_000
+
+
+def _record(session_id: str, at: float) -> SessionRecord:
+    return SessionRecord(session_id=session_id, command="context.generate", args={},
+                         workspace=None, pid=1, host=socket.gethostname(), proc_start=0.0,
+                         started_at=format_ts(at), ended_at=format_ts(at + 5),
+                         status="completed")
+
+
+def _event_of(seq: int) -> tuple[str, bytes]:
+    if seq % 100 == 0:
+        return "node_generation_started", encode_payload({"path": f"src/m{seq}.py"})
+    return "queue_stats", encode_payload({"pending": seq, "running": 4})
+
+
+def write_long_session(store_path: Path, count: int) -> None:
+    store = EventStore.open(store_path)
+    at = time.time() - 3600
+    session_id, ts = str(ULID.from_timestamp(at)), format_ts(at)
+    try:
+        for first in range(1, count + 1, BATCH):
+            last = min(count, first + BATCH - 1)
+            events = [(event_key(session_id, seq),
+                       assemble_event(ts, session_id, seq, *_event_of(seq)))
+                      for seq in range(first, last + 1)]
+            meta = SessionMeta(next_seq=last + 1, status="completed", last_ts=ts,
+                               event_count=last)
+            store.commit_batch(records={session_id: _record(session_id, at)}, events=events,
+                               metas={session_id: meta})
+    finally:
+        store.close()
+
+
+def write_many_sessions(store_path: Path, count: int) -> None:
+    store = EventStore.open(store_path)
+    started = time.time() - 86400
+    records, events, metas = {}, [], {}
+    try:
+        for index in range(count):
+            at = started + index / 100
+            session_id, ts = str(ULID.from_timestamp(at)), format_ts(at)
+            records[session_id] = _record(session_id, at)
+            events.append((event_key(session_id, 1), assemble_event(
+                ts, session_id, 1, "session_started", encode_payload({"command": "scan"}))))
+            metas[session_id] = SessionMeta(next_seq=2, status="completed", last_ts=ts,
+                                            event_count=1)
+            if len(records) == 2_000 or index == count - 1:
+                store.commit_batch(records=records, events=events, metas=metas)
+                records, events, metas = {}, [], {}
+    finally:
+        store.close()
+
+
+def _anon_kib(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("RssAnon:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def run_ctree(args: list[str]) -> tuple[float, float, float]:
+    """`(CPU s, first stdout line s, peak anonymous MiB)` of one `ctree args` process."""
+    start = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-m", "contextree", *args],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], _anon_kib(process.pid))
+            done.wait(0.002)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    assert process.stdout is not None
+    first = process.stdout.readline()
+    first_at = time.perf_counter() - start
+    for _ in iter(lambda: process.stdout.read(1 << 20), b""):  # type: ignore[union-attr]
+        pass
+    _, status, usage = os.wait4(process.pid, 0)
+    done.set()
+    sampler.join()
+    assert first and os.waitstatus_to_exitcode(status) == 0, args
+    return usage.ru_utime + usage.ru_stime, first_at, peak[0] / 1024
+
+
+def measure(args: list[str], rounds: int) -> tuple[float, float, float]:
+    runs = [run_ctree(args) for _ in range(rounds)]
+    return (median([r[0] for r in runs]), median([r[1] for r in runs]),
+            max(r[2] for r in runs))
+
+
+def main() -> int:
+    args = parse_args(__doc__ or "")
+    report = Report("bench_reads", args)
+    events, sessions, rounds = (20_000, 500, 1) if args.quick else (1_000_000, 10_000, 3)
+    with temp_dir(args.dir, "bench-reads-") as root:
+        long_ws, many_ws = root / "long", root / "many"
+        write_long_session(long_ws / ".ctree" / "store", events)
+        write_many_sessions(many_ws / ".ctree" / "store", sessions)
+        report.note(f"{events:,} events in one session; {sessions:,} ended sessions; "
+                    f"median of {rounds} run(s) per command; memory: peak RssAnon")
+        start_cpu, _, start_mib = measure(["--help"], rounds)
+        startup = Baseline("ctree --help", start_cpu, "s")
+        startup_memory = Baseline("ctree --help", start_mib, "MiB")
+        cpu, first, mib = measure(["-C", str(long_ws), "sessions", "events", "last"], rounds)
+        report.row("reads.events_first_line_s", first, "s", note="wall, process start included")
+        report.row("reads.events_cpu_s", cpu, "s", baselines=[startup])
+        report.row("reads.events_peak_anon_mib", mib, "MiB", baselines=[startup_memory])
+        cpu, _, mib = measure(["-C", str(long_ws), "sessions", "show", "last"], rounds)
+        report.row("reads.show_cpu_s", cpu, "s", baselines=[startup])
+        report.row("reads.show_peak_anon_mib", mib, "MiB", baselines=[startup_memory],
+                   target=Target("<=", 150))
+        cpu, _, _ = measure(["-C", str(many_ws), "sessions", "list", "--all"], rounds)
+        report.row("reads.list_all_cpu_s", cpu, "s", baselines=[startup],
+                   target=Target("<=", 1.0), note=f"{sessions:,} rows")
+        cpu, _, _ = measure(["-C", str(many_ws), "sessions", "list"], rounds)
+        report.row("reads.list_default_cpu_s", cpu, "s", baselines=[startup],
+                   note="the newest 50 and a count of the rest")
+    return report.finish()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
