@@ -79,8 +79,10 @@ def test_capture_takes_only_the_calling_threads_output(
 def test_run_captured_reports_the_session_and_the_error_line(workspace: Workspace) -> None:
     sessions: list[str] = []
     args = ["-C", str(workspace.root)]
-    result = run_captured([*args, "status"], on_session=lambda s: sessions.append(s.session_id))
-    assert result.ok and "workspace" in result.output and len(sessions) == 1
+    result = run_captured([*args, "scan"], on_session=lambda s: sessions.append(s.session_id))
+    assert result.ok and len(sessions) == 1
+    status = run_captured([*args, "status"], on_session=lambda s: sessions.append(s.session_id))
+    assert status.ok and "workspace" in status.output and len(sessions) == 1  # a read: none
     failed = run_captured([*args, "context", "get", "missing.py"])
     assert failed.exit_code == 1 and failed.error_line is not None
     assert failed.error_line.startswith("error: missing.py is not in the tree")
