@@ -89,8 +89,10 @@ class SnapshotReader:
         now_s = self._clock()
         rows = []
         seen = set()
-        for record in self.store.list_sessions():
-            meta = self.store.get_meta(record.session_id)
+        records = self.store.list_sessions()
+        metas = self.store.get_metas(record.session_id for record in records)
+        for record in records:
+            meta = metas.get(record.session_id)
             event_count = meta.event_count if meta else 0
             last_seq = meta.next_seq - 1 if meta else 0
             rows.append(SessionRow(
@@ -122,7 +124,7 @@ class SnapshotReader:
             self.store.read_events(record.session_id, after_seq=max(0, last_seq - TAIL_EVENTS))
         )
         if counts is None and record.status != ACTIVE and event_count <= REPLAY_FOR_COUNTS_LIMIT:
-            state = replay(self.store.read_events(record.session_id))
+            state = replay(self.store.iter_events(record.session_id))
             counts = NodeCounts(state.completed_count, state.failed_count) if state.nodes \
                 else NodeCounts()
         counts = counts or NodeCounts()

@@ -148,7 +148,7 @@ class LiveFeed(Feed):
 
     def _run(self) -> None:
         record = self._record()
-        state = replay(self.store.read_events(self.session_id), record)
+        state = replay(self.store.iter_events(self.session_id), record)
         self._hand_over(state=state, record=record, finished=record.status != ACTIVE)
         if record.status != ACTIVE:
             return
