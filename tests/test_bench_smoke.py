@@ -36,10 +36,11 @@ FIGURES = {
     "bench_reads": [
         "reads.events_first_line_s", "reads.show_peak_anon_mib", "reads.list_all_cpu_s",
     ],
+    "bench_local_stdlib": ["local_generate.cpu_ms_per_node"],
 }
 TARGETED = {
     "bench_emit": 1, "bench_ingest": 1, "bench_visibility": 3, "bench_replay": 1,
-    "bench_export": 1, "bench_reads": 2,
+    "bench_export": 1, "bench_reads": 2, "bench_local_stdlib": 1,
 }
 NUMBER = r"(?:[\d,]+(?:\.\d+)?|nan)"
 
