@@ -15,7 +15,7 @@ from typing import IO, TYPE_CHECKING
 
 import click
 
-from contextree.cli.common import CliContext, open_store, pass_cli
+from contextree.cli.common import CliContext, open_store_readonly, pass_cli
 from contextree.durations import parse_duration
 from contextree.errors import ExportError, UsageError
 from contextree.export.bundle import write_bundle
@@ -69,7 +69,7 @@ def otlp(cli: CliContext, session_refs: tuple[str, ...], all_sessions: bool,
 
         run_bridge(cli, settings, checkpoint, metrics_port, metrics_host)
         return
-    store = open_store(cli)
+    store = open_store_readonly(cli)
     try:
         session_ids = select_sessions(store, session_refs, all_sessions, since)
         _export_once(store, session_ids, settings)
@@ -105,7 +105,7 @@ def jsonl(cli: CliContext, session_refs: tuple[str, ...], all_sessions: bool,
           since: str | None, output: str | None) -> None:
     """Write sessions exactly as stored (record and events) as JSON lines; `ctree import`
     loads them into another store."""
-    store = open_store(cli)
+    store = open_store_readonly(cli)
     try:
         session_ids = select_sessions(store, session_refs, all_sessions, since)
         if output is None:

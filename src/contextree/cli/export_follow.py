@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from contextree.cli.common import CliContext, open_store
+from contextree.cli.common import CliContext, open_store_readonly
 from contextree.cli.metrics import metrics_endpoint
 from contextree.export.bridge import Bridge, Checkpoint
 from contextree.export.otlp import OtlpSettings, OtlpSink, build_exporter, quiet_exporter_logs
@@ -25,7 +25,7 @@ def run_bridge(cli: CliContext, settings: OtlpSettings, checkpoint: str | None,
     """Follow the store and ship spans to `settings`' endpoint until a stop signal."""
     quiet_exporter_logs()
     path = Path(checkpoint) if checkpoint else cli.workspace.ctree_dir / CHECKPOINT_NAME
-    store = open_store(cli)
+    store = open_store_readonly(cli)
     sink = OtlpSink(build_exporter(settings))
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set())
