@@ -29,8 +29,7 @@ class SpanSink(Protocol):
 class EventSource(Protocol):
     """What reading a session needs from the store (an `EventStore` has it)."""
 
-    def read_events(self, session_id: str, after_seq: int = 0,
-                    limit: int | None = None) -> list[Event]: ...
+    def iter_events(self, session_id: str, after_seq: int = 0) -> Iterator[Event]: ...
 
 
 @dataclass
@@ -48,18 +47,15 @@ def session_spans(source: EventSource, session_id: str, status: str,
     """Yield `(events read, spans closed)` per chunk; an unended session's open spans are
     closed at its last event, the root marked with `status` (`active` or `interrupted`)."""
     builder = SpanBuilder(session_id)
-    after = 0
-    while True:
-        events = source.read_events(session_id, after_seq=after, limit=chunk)
-        if not events:
-            break
-        closed: list[SpanRecord] = []
-        for event in events:
-            closed += builder.feed(event)
-        after = events[-1].seq
-        yield len(events), closed
-        if len(events) < chunk:
-            break
+    read, closed = 0, []
+    for event in source.iter_events(session_id):
+        closed += builder.feed(event)
+        read += 1
+        if read == chunk:
+            yield read, closed
+            read, closed = 0, []
+    if read:
+        yield read, closed
     if not builder.ended:
         yield 0, close_unfinished(builder, status)
 
@@ -76,7 +72,8 @@ def close_unfinished(builder: SpanBuilder, status: str) -> list[SpanRecord]:
 
 def export_sessions(store: EventStore, session_ids: Sequence[str], sink: SpanSink,
                     batch: int = SEND_BATCH) -> ExportCounts:
-    """Send the spans of each session to `sink`, `batch` spans per call."""
+    """Send the spans of each session to `sink`, `batch` spans per call; stop at the first
+    batch the sink refuses (a dead endpoint would refuse the rest too, each after a timeout)."""
     counts = ExportCounts()
     pending: list[SpanRecord] = []
     for session_id in session_ids:
@@ -86,7 +83,8 @@ def export_sessions(store: EventStore, session_ids: Sequence[str], sink: SpanSin
             counts.events += read
             pending += closed
             while len(pending) >= batch:
-                _send(sink, pending[:batch], counts)
+                if not _send(sink, pending[:batch], counts):
+                    return counts
                 del pending[:batch]
         counts.sessions += 1
     if pending:
@@ -94,8 +92,9 @@ def export_sessions(store: EventStore, session_ids: Sequence[str], sink: SpanSin
     return counts
 
 
-def _send(sink: SpanSink, spans: Sequence[SpanRecord], counts: ExportCounts) -> None:
+def _send(sink: SpanSink, spans: Sequence[SpanRecord], counts: ExportCounts) -> bool:
     if sink.send(spans):
         counts.spans += len(spans)
-    else:
-        counts.failed_batches += 1
+        return True
+    counts.failed_batches += 1
+    return False
