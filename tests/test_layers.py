@@ -36,6 +36,7 @@ def _offenders(files: list[Path], forbidden: tuple[str, ...]) -> list[str]:
 @pytest.mark.parametrize(("layer", "forbidden"), [
     ("progress", ("textual", "click", "contextree.engine", "contextree.tui", "contextree.cli")),
     ("engine", ("textual", "click", "contextree.tui", "contextree.cli")),
+    ("export", ("textual", "click", "contextree.tui", "contextree.cli")),
 ])
 def test_lower_layers_do_not_import_upper_ones(layer: str, forbidden: tuple[str, ...]) -> None:
     files = sorted((SRC / layer).rglob("*.py"))
