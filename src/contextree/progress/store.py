@@ -36,6 +36,7 @@ from contextree.progress.event import (
     parse_ts,
     session_prefix,
 )
+from contextree.progress.prune import delete_in_batches
 from contextree.progress.schema import (
     OBS_EVENTS,
     OBS_SESSION_META,
@@ -525,16 +526,20 @@ class EventStore:
             )
         self._delete(session_id)
 
-    def _delete_in(self, txn: Transaction, session_id: str) -> None:
+    def _delete_in(self, txn: Transaction, session_id: str) -> int:
+        """Delete one session in `txn`; returns how many of its events were removed."""
         key = session_id.encode("ascii")
         prefix = session_prefix(session_id)
         cursor = txn.cursor(db=self.events_db)
+        removed = 0
         if cursor.set_range(prefix):
             while bytes(cursor.key()).startswith(prefix):
                 if not cursor.delete():
                     break
+                removed += 1
         txn.delete(key, db=self.meta_db)
         txn.delete(key, db=self.sessions_db)
+        return removed
 
     def _delete(self, session_id: str) -> None:
         def delete(txn: Transaction) -> None:
@@ -572,8 +577,8 @@ class EventStore:
         if limit is not None:
             doomed = doomed[:limit]
         if not dry_run:
-            for record in doomed:
-                self._delete(record.session_id)
+            ids = [record.session_id for record in doomed]
+            delete_in_batches(self.write, self._delete_in, ids)
         return PruneResult(removed=doomed, kept=len(ended) - len(doomed), dry_run=dry_run)
 
 
