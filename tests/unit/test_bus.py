@@ -6,7 +6,13 @@ import threading
 import time
 from collections.abc import Callable
 
-from contextree.progress.bus import ITEM_OVERHEAD_BYTES, EventBus, item_bytes
+from contextree.progress.bus import (
+    ASSUMED_PAYLOAD_BYTES,
+    ITEM_OVERHEAD_BYTES,
+    EventBus,
+    FlushRequest,
+    item_bytes,
+)
 
 PAYLOAD = b'{"n":1}' * 10
 ITEM = ("session", "queue_stats", PAYLOAD, 0.0)
@@ -28,9 +34,13 @@ def test_items_count_their_payload_and_an_overhead() -> None:
 
 def test_the_item_limit_follows_the_size_of_what_is_drained() -> None:
     bus = EventBus(capacity_bytes=64 << 20)
-    assert bus.item_limit == (64 << 20) // ITEM_OVERHEAD_BYTES
+    assert bus.item_limit == (64 << 20) // (ITEM_OVERHEAD_BYTES + ASSUMED_PAYLOAD_BYTES)
+    bus.put(FlushRequest())
+    bus.drain(bus.get(), 10)
+    assert bus.item_limit == (64 << 20) // (ITEM_OVERHEAD_BYTES + ASSUMED_PAYLOAD_BYTES)
     big = ("session", "queue_stats", b"x" * (1 << 20), 0.0)
     bus.put(big)
+    bus.put(FlushRequest())
     bus.drain(bus.get(), 10)
     assert bus.item_limit == (64 << 20) // (ITEM_OVERHEAD_BYTES + (1 << 20)) == 63
 

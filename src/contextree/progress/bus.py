@@ -30,6 +30,8 @@ ingestor's batch and LMDB's pages, a writer of 1M events peaks near 85 MB of RSS
 would pass 100 MB)."""
 ITEM_OVERHEAD_BYTES = 160
 """What one queued item costs beside its payload: the tuple, its float and references."""
+ASSUMED_PAYLOAD_BYTES = 512
+"""The payload size assumed until the first events are drained (a cautious guess)."""
 
 Subscriber = Callable[[Sequence[Event]], None]
 
@@ -83,13 +85,13 @@ class EventBus:
     """A multi-producer, single-consumer queue bounded by bytes, with post-commit fan-out.
 
     Emitters pay only a `qsize()` check: the consumer turns `capacity_bytes` into an item
-    limit after each drain, from the mean size of what it drained, so the bound follows
-    the payloads actually flowing.
+    limit after each drain, from the mean size of the events it drained (a cautious
+    `ASSUMED_PAYLOAD_BYTES` until then), so the bound follows the payloads actually flowing.
     """
 
     def __init__(self, capacity_bytes: int = DEFAULT_CAPACITY_BYTES) -> None:
         self.capacity_bytes = capacity_bytes
-        self.item_limit = max(1, capacity_bytes // ITEM_OVERHEAD_BYTES)
+        self.item_limit = max(1, capacity_bytes // (ITEM_OVERHEAD_BYTES + ASSUMED_PAYLOAD_BYTES))
         self._queue: queue.SimpleQueue[BusItem] = queue.SimpleQueue()
         self._drained = threading.Condition()
         self._consumer: int | None = None
@@ -123,9 +125,11 @@ class EventBus:
                 items.append(get())
         except queue.Empty:
             pass
-        mean_bytes = sum(map(item_bytes, items)) / len(items)
+        sizes = [len(item[2]) for item in items if type(item) is tuple]
         with self._drained:
-            self.item_limit = max(1, int(self.capacity_bytes / mean_bytes))
+            if sizes:  # session starts, ends and flushes say nothing about event sizes
+                mean_bytes = ITEM_OVERHEAD_BYTES + sum(sizes) / len(sizes)
+                self.item_limit = max(1, int(self.capacity_bytes / mean_bytes))
             self._drained.notify_all()
         return items
 
