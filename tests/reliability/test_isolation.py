@@ -18,7 +18,6 @@ import pytest
 from contextree.errors import EventError, IngestError
 from contextree.progress import ProgressRuntime
 from contextree.progress.event import MAX_PAYLOAD_DEPTH, event_key
-from contextree.progress.store import Transaction
 
 
 @pytest.fixture
@@ -109,25 +108,26 @@ def test_a_surrogate_in_the_command_name_fails_that_session_only(
 
 
 class FailWritesOf:
-    """A commit hook: holds the first commit until `release` (so what is emitted meanwhile
-    lands in one batch), then fails every commit holding `session_id`'s second event when
-    it is a `queue_stats` (its `ingest_failed` record may still be written)."""
+    """Wraps the store's `commit_batch`: holds the first commit until `release` (so what is
+    emitted meanwhile lands in one batch), then fails every commit holding `session_id`'s
+    second event when it is a `queue_stats` (its `ingest_failed` may still be written)."""
 
     def __init__(self, runtime: ProgressRuntime, session_id: str) -> None:
-        self.events_db = runtime.store.events_db
         self.key = event_key(session_id, 2)
         self.holding = threading.Event()
         self.release = threading.Event()
         self.failed_commits = 0
+        self.real_commit = runtime.store.commit_batch
 
-    def __call__(self, txn: Transaction) -> None:
+    def __call__(self, **batch: Any) -> None:
         if not self.holding.is_set():
             self.holding.set()
             self.release.wait(60)
-        value = txn.get(self.key, db=self.events_db)
-        if value is not None and b'"queue_stats"' in bytes(value):
+        events: list[tuple[bytes, bytes]] = batch["events"]
+        if any(key == self.key and b'"queue_stats"' in value for key, value in events):
             self.failed_commits += 1
             raise OSError(5, "Input/output error")
+        self.real_commit(**batch)
 
 
 def test_a_failing_commit_is_retried_without_the_failing_session(
@@ -136,7 +136,7 @@ def test_a_failing_commit_is_retried_without_the_failing_session(
     good = runtime.session("isolation.good")
     bad = runtime.session("isolation.bad")
     hook = FailWritesOf(runtime, bad.session_id)
-    runtime.store.commit_hook = hook
+    runtime.store.commit_batch = hook  # type: ignore[method-assign]
     good.emit("queue_stats", {"n": -1})
     assert hook.holding.wait(60), "the ingestor never committed"
     for index in range(200):
@@ -151,7 +151,7 @@ def test_a_failing_commit_is_retried_without_the_failing_session(
         bad.end()
     with runtime.session("isolation.later") as later:
         later.emit("queue_stats", {"n": 1})
-    runtime.store.commit_hook = None
+    del runtime.store.commit_batch
 
     assert hook.failed_commits >= 3, "the batch, its retry, then the bad session alone"
     good_numbers = [e.data["n"] for e in runtime.store.read_events(good.session_id)
