@@ -37,10 +37,13 @@ FIGURES = {
         "reads.events_first_line_s", "reads.show_peak_anon_mib", "reads.list_all_cpu_s",
     ],
     "bench_local_stdlib": ["local_generate.cpu_ms_per_node"],
+    "bench_startup": [
+        "startup.help_ms", "startup.sessions_list_ms", "startup.status_ms",
+    ],
 }
 TARGETED = {
     "bench_emit": 1, "bench_ingest": 1, "bench_visibility": 3, "bench_replay": 1,
-    "bench_export": 1, "bench_reads": 2, "bench_local_stdlib": 1,
+    "bench_export": 1, "bench_reads": 2, "bench_local_stdlib": 1, "bench_startup": 3,
 }
 NUMBER = r"(?:[\d,]+(?:\.\d+)?|nan)"
 

@@ -1,5 +1,5 @@
 """`python -m contextree` runs the `ctree` command line."""
 
-from contextree.cli.app import main
+from contextree.cli.main import main
 
 main()

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from contextree.cli.common import CliContext, pass_cli, run_session
+from contextree.cli.groups import HelpGroup
 from contextree.engine.generation.agents import Agent, list_agents, resolve_agent
 from contextree.engine.workspace.config import Config, load_config
 from contextree.progress import Session
@@ -18,7 +19,7 @@ from contextree.progress import Session
 _json = msgspec.json.Encoder()
 
 
-@click.group()
+@click.group(cls=HelpGroup)
 def agent() -> None:
     """List and inspect the agents that write context frames."""
 

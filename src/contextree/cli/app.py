@@ -6,22 +6,53 @@ The same group parses commands typed into the TUI's command bar, so the two neve
 
 from __future__ import annotations
 
-import logging
 import sys
-import traceback
 from collections.abc import Sequence
 
 import click
 
 from contextree import __version__
 from contextree.cli.common import CliContext, with_command_hint
+from contextree.cli.groups import LazyCommand, LazyGroup
+from contextree.cli.main import CANCELLED, CANCELLED_EXIT_CODE
 from contextree.engine.workspace.layout import resolve_workspace
 from contextree.errors import ContextreeError
-from contextree.progress.session import CANCELLED
-from contextree.secrets import redact_registered, scrub_text
+
+COMMANDS = {
+    "init": LazyCommand("contextree.cli.init:init",
+                        "Create .ctree/ (config.toml, store) in the workspace."),
+    "scan": LazyCommand("contextree.cli.scan:scan",
+                        "Scan the workspace (or PATH inside it) into the tree; unchanged files "
+                        "are not re-read."),
+    "status": LazyCommand("contextree.cli.status:status",
+                          "Show node counts, the last scan, staleness, context coverage per "
+                          "agent and sessions."),
+    "watch": LazyCommand("contextree.cli.watch:watch",
+                         "Watch the workspace and update the tree after every batch of "
+                         "changes."),
+    "context": LazyCommand("contextree.cli.context:context",
+                           "Generate and read the context frames of the workspace."),
+    "sessions": LazyCommand("contextree.cli.sessions:sessions",
+                            "Inspect, follow, replay and prune the sessions in the store."),
+    "agent": LazyCommand("contextree.cli.agent:agent",
+                         "List and inspect the agents that write context frames."),
+    "provider": LazyCommand("contextree.cli.provider:provider",
+                            "List, inspect and test the LLM providers."),
+    "export": LazyCommand("contextree.cli.export:export",
+                          "Send sessions to an OpenTelemetry backend, or write them as a "
+                          "bundle."),
+    "import": LazyCommand("contextree.cli.import_cmd:import_sessions",
+                          "Import the sessions of a bundle (from `ctree export jsonl`), whole "
+                          "or not at all."),
+    "tui": LazyCommand("contextree.cli.tui:tui",
+                       "Open the terminal UI: dashboard, live sessions, content, history, "
+                       "command bar."),
+}
+"""Every subcommand: where it lives and its one-line help (a test checks both agree)."""
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, lazy_commands=COMMANDS,
+             context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-C", "--workspace", "workspace", type=click.Path(file_okay=False),
               help="Workspace root (default: the current directory).")
 @click.option("--store", envvar="CTREE_STORE", type=click.Path(file_okay=False),
@@ -31,62 +62,10 @@ from contextree.secrets import redact_registered, scrub_text
 @click.pass_context
 def cli(ctx: click.Context, workspace: str | None, store: str | None, verbose: bool) -> None:
     """contextree — AI-generated context for a codebase, every command a replayable session."""
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
-    for handler in logging.getLogger().handlers:
-        if not any(isinstance(f, RedactCredentials) for f in handler.filters):
-            handler.addFilter(RedactCredentials())
+    from contextree.cli.logs import configure_logging
+
+    configure_logging(verbose)
     ctx.obj = CliContext(workspace=resolve_workspace(workspace, store), verbose=verbose)
-
-
-class RedactCredentials(logging.Filter):
-    """Keeps credentials out of the logs, whoever logs them: libraries log request URLs
-    (httpx: `HTTP Request: POST http://user:password@host/…`) and may log headers. A URL's
-    password, Bearer and Basic credentials and every registered API key are replaced."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        scrubbed = redact_registered(scrub_text(message))
-        if scrubbed != message:
-            record.msg, record.args = scrubbed, None
-        return True
-
-
-def _register() -> None:
-    from contextree.cli.init import init
-    from contextree.cli.sessions import sessions
-    from contextree.cli.tui import tui
-
-    cli.add_command(init)
-    cli.add_command(sessions)
-    cli.add_command(tui)
-
-    from contextree.cli.scan import scan
-    from contextree.cli.status import status
-    from contextree.cli.watch import watch
-
-    cli.add_command(scan)
-    cli.add_command(status)
-    cli.add_command(watch)
-
-    from contextree.cli.agent import agent
-    from contextree.cli.context import context
-    from contextree.cli.provider import provider
-
-    cli.add_command(context)
-    cli.add_command(agent)
-    cli.add_command(provider)
-
-    from contextree.cli.export import export
-    from contextree.cli.import_cmd import import_sessions
-
-    cli.add_command(export)
-    cli.add_command(import_sessions)
-
-
-_register()
 
 
 def run(argv: Sequence[str] | None = None) -> int:
@@ -102,23 +81,29 @@ def run(argv: Sequence[str] | None = None) -> int:
         return 1
     except (click.exceptions.Abort, KeyboardInterrupt):  # click turns Ctrl-C into Abort
         _print_error(CANCELLED)
-        return 130
+        return CANCELLED_EXIT_CODE
     except ContextreeError as exc:
         if verbose:
-            traceback.print_exc()
+            _print_traceback()
         _print_error(with_command_hint(exc))
         return 1
     except OSError as exc:
         if verbose:
-            traceback.print_exc()
+            _print_traceback()
         _print_error(_os_error_message(exc))
         return 1
     except Exception as exc:  # a bug: say so in one line, full detail with --verbose
         if verbose:
-            traceback.print_exc()
+            _print_traceback()
         _print_error(f"unexpected {type(exc).__name__}: {exc} — rerun with --verbose for details")
         return 1
     return result if isinstance(result, int) else 0
+
+
+def _print_traceback() -> None:
+    import traceback
+
+    traceback.print_exc()
 
 
 def _os_error_message(exc: OSError) -> str:
@@ -145,5 +130,7 @@ def _print_error(message: str) -> None:
 
 
 def main() -> None:
-    """Console entry point."""
-    sys.exit(run())
+    """Console entry point (the installed script calls `contextree.cli.main.main`)."""
+    from contextree.cli.main import main as guarded_main
+
+    guarded_main()

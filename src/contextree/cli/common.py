@@ -15,16 +15,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from contextree.engine.workspace.config import load_config
 from contextree.engine.workspace.layout import Workspace, init_workspace
 from contextree.errors import ContextreeError, SessionNotFoundError, StoreNotFoundError
-from contextree.progress import EventStore, ProgressRuntime, Session
 from contextree.progress.catalog import EventType
-from contextree.progress.session import failure_message
+
+if TYPE_CHECKING:
+    from contextree.progress.runtime import ProgressRuntime
+    from contextree.progress.session import Session
+    from contextree.progress.store import EventStore
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +45,8 @@ class CliContext:
 
 pass_cli = click.make_pass_decorator(CliContext)
 
-SessionBody = Callable[[Session], dict[str, Any]]
-SessionListener = Callable[[Session], object]
+SessionBody = Callable[["Session"], dict[str, Any]]
+SessionListener = Callable[["Session"], object]
 
 _session_listener: ContextVar[SessionListener | None] = ContextVar("session_listener",
                                                                  default=None)
@@ -68,6 +70,8 @@ def run_session(
     workspace = cli.workspace
     if workspace.store_path == workspace.ctree_dir / "store":
         init_workspace(workspace)
+    from contextree.progress.runtime import ProgressRuntime  # the writer side, loaded on use
+
     runtime = ProgressRuntime.open(workspace.store_path)
     try:
         summary = _run_body(runtime, workspace, command, args, body)
@@ -92,6 +96,8 @@ def _run_body(
                 listener(session)
             summary = body(session)
         except BaseException as exc:
+            from contextree.progress.session import failure_message
+
             _emit_summary(session, command, started, ok=False, error=failure_message(exc))
             raise
         _emit_summary(session, command, started, ok=True, **summary)
@@ -130,16 +136,22 @@ def auto_prune(store: EventStore, workspace: Workspace) -> None:
 
 def sessions_policy(workspace: Workspace) -> tuple[float, int]:
     """`(max_age_s, max_count)` from the configuration."""
+    from contextree.engine.workspace.config import load_config
+
     policy = load_config(workspace).sessions
     return policy.max_age_s, policy.max_count
 
 
 def open_store(cli: CliContext) -> EventStore:
     """Open the existing store for writing (never creates one)."""
+    from contextree.progress.store import EventStore
+
     return EventStore.open(cli.workspace.store_path, create=False)
 
 
 def open_store_readonly(cli: CliContext) -> EventStore:
     """Open the existing store for a read command: no write lock, so a writer stopped in the
     middle of a commit does not block it, and nothing is created."""
+    from contextree.progress.store import EventStore
+
     return EventStore.open_readonly(cli.workspace.store_path)

@@ -9,29 +9,29 @@ JSON with `--json`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import msgspec
 from rich.console import Console
-from rich.markdown import Markdown
 from rich.markup import escape
 
 from contextree.cli.common import CliContext, open_store_readonly, pass_cli, run_session
-from contextree.cli.live import LiveProgress
+from contextree.cli.groups import HelpGroup
 from contextree.engine.generation.agents import resolve_agent
-from contextree.engine.generation.frames import Frame
-from contextree.engine.generation.generate import GenerateOptions, generate_context
-from contextree.engine.generation.orchestrator import GenerationOutcome
 from contextree.engine.generation.read import ContextView, read_context
 from contextree.engine.workspace.config import load_config
 from contextree.errors import GenerationError, UsageError
-from contextree.progress import Session
+
+if TYPE_CHECKING:
+    from contextree.engine.generation.frames import Frame
+    from contextree.engine.generation.orchestrator import GenerationOutcome
+    from contextree.progress.session import Session
 
 _json = msgspec.json.Encoder()
 
 
-@click.group()
+@click.group(cls=HelpGroup)
 def context() -> None:
     """Generate and read the context frames of the workspace."""
 
@@ -53,6 +53,10 @@ def generate(cli: CliContext, path: str | None, agent_id: str | None,
              provider_name: str | None, force: bool, no_recursive: bool,
              concurrency: int | None, keep_going: bool) -> None:
     """Generate context for PATH (default: the whole workspace), leaves first."""
+    # The generation machinery (asyncio, providers, the live view) loads only here.
+    from contextree.cli.live import LiveProgress
+    from contextree.engine.generation.generate import GenerateOptions, generate_context
+
     options = GenerateOptions(path=path, agent_id=agent_id, provider_name=provider_name,
                               force=force, recursive=not no_recursive, concurrency=concurrency,
                               keep_going=keep_going)
@@ -128,6 +132,8 @@ def _print_frame(view: ContextView) -> None:
     if not console.is_terminal:
         click.echo(frame.content, nl=not frame.content.endswith("\n"))
         return
+    from rich.markdown import Markdown  # the renderer (and pygments) only for a terminal
+
     console.print(f"[dim]{escape(_describe(frame))}[/]", soft_wrap=True)
     console.print(Markdown(frame.content))
 

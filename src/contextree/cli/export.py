@@ -16,6 +16,7 @@ from typing import IO, TYPE_CHECKING
 import click
 
 from contextree.cli.common import CliContext, open_store_readonly, pass_cli
+from contextree.cli.groups import HelpGroup
 from contextree.durations import parse_duration
 from contextree.errors import ExportError, UsageError
 from contextree.export.bundle import write_bundle
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 INSTALL_OTEL = "pip install 'contextree[otel]'"
 
 
-@click.group()
+@click.group(cls=HelpGroup)
 def export() -> None:
     """Send sessions to an OpenTelemetry backend, or write them as a bundle."""
 

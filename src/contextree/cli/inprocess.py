@@ -78,8 +78,8 @@ def parse_command(argv: Sequence[str]) -> ParsedCommand:
             command: click.Command = cli
             while isinstance(command, click.Group):
                 rest = [*ctx._protected_args, *ctx.args]  # what click's own completion reads
-                if not rest:
-                    raise click.UsageError("missing command", ctx)
+                if not rest:  # a bare group: its help, as `ctree GROUP` prints it
+                    return ParsedCommand(tuple(args), tuple(path), help_text=ctx.get_help())
                 name, sub, rest = command.resolve_command(ctx, rest)
                 if name is None or sub is None:
                     raise click.UsageError(f"no such command {rest[0]!r}", ctx)

@@ -18,6 +18,7 @@ from rich.table import Table
 
 from contextree.cli.agent import table_console
 from contextree.cli.common import CliContext, pass_cli, run_session
+from contextree.cli.groups import HelpGroup
 from contextree.engine.generation.generate import ProviderCheck, check_provider
 from contextree.engine.providers.base import STANDARD_KEY_VARIABLES, ProviderConfig
 from contextree.engine.workspace.config import Config, load_config
@@ -27,7 +28,7 @@ from contextree.secrets import redact_url
 _json = msgspec.json.Encoder()
 
 
-@click.group()
+@click.group(cls=HelpGroup)
 def provider() -> None:
     """List, inspect and test the LLM providers."""
 

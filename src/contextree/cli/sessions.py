@@ -24,6 +24,7 @@ from contextree.cli.common import (
     run_session,
     sessions_policy,
 )
+from contextree.cli.groups import HelpGroup
 from contextree.durations import format_duration, parse_duration
 from contextree.errors import UsageError
 from contextree.progress import EventStore, Session, SessionRecord
@@ -41,7 +42,7 @@ TABLE_LIMIT = 50
 """Sessions the table shows unless --limit or --all says otherwise."""
 
 
-@click.group()
+@click.group(cls=HelpGroup)
 def sessions() -> None:
     """Inspect, follow, replay and prune the sessions in the store."""
 

@@ -16,8 +16,6 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import msgspec
-import psutil
-from ulid import ULID
 
 from contextree.errors import EventError
 from contextree.progress.event import check_type_name, encode_payload
@@ -61,11 +59,15 @@ class SessionMeta(msgspec.Struct):
 
 def new_session_id() -> str:
     """A fresh ULID: unique across processes, sortable by creation time."""
+    from ulid import ULID  # loaded by writers only: readers never create ids
+
     return str(ULID())
 
 
 def process_start_time(pid: int | None = None) -> float:
     """The start time of a process (this one by default), as psutil reports it."""
+    import psutil  # loaded only where a process is inspected: start-up stays fast
+
     return float(psutil.Process(pid if pid is not None else os.getpid()).create_time())
 
 
@@ -84,6 +86,8 @@ def owner_alive(pid: int, host: str, proc_start: float) -> bool:
 
 
 def _probe_owner(pid: int, proc_start: float) -> bool:
+    import psutil  # loaded only when an unended session's owner is probed
+
     try:
         process = psutil.Process(pid)
         if process.status() == psutil.STATUS_ZOMBIE:
