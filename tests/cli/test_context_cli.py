@@ -22,6 +22,8 @@ from tests.fakes.llm_server import (
 from contextree.cli.app import run
 from contextree.progress.catalog import missing_fields
 
+NO_WORKSPACE_LINE = "error: no contextree workspace here or in any parent — run `ctree init`\n"
+
 NODES = 12
 CANARY = "sk-cli-canary-0a1b2c3d4e5f60718293a4b5c6d7e8f9"
 
@@ -94,6 +96,7 @@ def test_generate_twice_then_after_an_edit(
 def test_bad_paths_fail_in_one_line_with_a_failed_session(
     capsys: pytest.CaptureFixture[str], root: Path
 ) -> None:
+    ctree(capsys, root, "init")
     for path, message in (("../x", "outside the workspace"), ("nope.py", "does not exist")):
         code, _, err = ctree(capsys, root, "context", "generate", path)
         assert code == 1 and err.count("\n") == 1 and message in err
@@ -129,13 +132,15 @@ def test_get_prints_the_frame_history_and_json(
     capsys: pytest.CaptureFixture[str], root: Path
 ) -> None:
     code, _, err = ctree(capsys, root, "context", "get", "pkg/core.py")
-    assert code == 1 and "no store at" in err  # a read creates no store
+    assert code == 1 and err == NO_WORKSPACE_LINE
+    assert not (root / ".ctree").exists(), "a read created the workspace"
     ctree(capsys, root, "context", "generate")
+    code, _, err = ctree(capsys, root, "context", "get", "pkg/nothing.py")
+    assert code == 1 and "pkg/nothing.py is not in the tree" in err
+    generate_session = last_session(capsys, root)
     code, out, err = ctree(capsys, root, "context", "get", "pkg/core.py")
     assert code == 0 and out.startswith("# `pkg/core.py`") and err == ""
-    started = events(capsys, root)[0]  # a read records no session: the last is the generate
-    assert started["type"] == "session_started"
-    assert started["data"]["command"] == "context.generate"
+    assert last_session(capsys, root) == generate_session, "a read recorded a session"
     edit(root, "pkg/core.py", "X = 1\n")
     code, out, err = ctree(capsys, root, "context", "get", "pkg/core.py")
     assert code == 0 and "changed since the last scan" in err

@@ -82,7 +82,8 @@ def test_scan_runs_as_a_session_with_scanner_events(
     workspace: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out, err = ctree(capsys, "-C", str(workspace), "scan")
-    assert code == 0 and err == ""
+    assert code == 0  # the first scan where no workspace exists makes one, and says where
+    assert err == f"created a contextree workspace: {workspace.resolve() / '.ctree'}\n"
     assert out.startswith("scanned 2 files, 2 directories") and "tree changed" in out
     ((command, status, events),) = sessions(workspace)
     assert (command, status) == ("scan", "completed")
@@ -124,10 +125,11 @@ def test_scan_reports_skipped_entries(workspace: Path, capsys: pytest.CaptureFix
 def test_a_bad_path_fails_with_one_line_and_a_failed_session(
     workspace: Path, capsys: pytest.CaptureFixture[str], target: str, message: str
 ) -> None:
+    ctree(capsys, "-C", str(workspace), "init")
     code, out, err = ctree(capsys, "-C", str(workspace), "scan", target)
     assert code == 1 and out == ""
     assert err.startswith("error: ") and message in err and err.count("\n") == 1
-    ((command, status, events),) = sessions(workspace)
+    ((command, status, events), _init) = sessions(workspace)
     assert (command, status) == ("scan", "failed")
     assert events[-1].type == "session_ended" and events[-1].data["status"] == "failed"
     assert message in events[-1].data["error"]

@@ -108,8 +108,13 @@ def test_a_missing_store_or_workspace_is_one_line_exit_1(
     workspace: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, _, err = ctree(capsys, "-C", str(workspace), "sessions", "list")
-    assert code == 1 and err.startswith("error: no store at") and "ctree init" in err
+    assert code == 1
+    assert err == "error: no contextree workspace here or in any parent — run `ctree init`\n"
     assert not (workspace / ".ctree").exists(), "a read-only command creates nothing"
+    (workspace / ".ctree").mkdir()  # a workspace without its store
+    code, _, err = ctree(capsys, "-C", str(workspace), "sessions", "list")
+    assert code == 1 and err.startswith("error: no store at") and "ctree init" in err
+    assert not (workspace / ".ctree" / "store").exists()
     code, _, err = ctree(capsys, "-C", str(workspace / "missing"), "sessions", "list")
     assert code == 1 and "does not exist" in err and len(err.splitlines()) == 1
 

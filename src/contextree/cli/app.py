@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import click
 
@@ -54,7 +55,7 @@ COMMANDS = {
 @click.group(cls=LazyGroup, lazy_commands=COMMANDS,
              context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-C", "--workspace", "workspace", type=click.Path(file_okay=False),
-              help="Workspace root (default: the current directory).")
+              help="Workspace root (default: the nearest folder up from here holding .ctree/).")
 @click.option("--store", envvar="CTREE_STORE", type=click.Path(file_okay=False),
               help="Store directory (default: <workspace>/.ctree/store; env CTREE_STORE).")
 @click.option("-v", "--verbose", is_flag=True, help="Show debug logs and tracebacks.")
@@ -65,7 +66,9 @@ def cli(ctx: click.Context, workspace: str | None, store: str | None, verbose: b
     from contextree.cli.logs import configure_logging
 
     configure_logging(verbose)
-    ctx.obj = CliContext(workspace=resolve_workspace(workspace, store), verbose=verbose)
+    resolved = resolve_workspace(workspace, store)
+    invocation_dir = resolved.root if workspace is not None else Path.cwd().resolve()
+    ctx.obj = CliContext(workspace=resolved, verbose=verbose, invocation_dir=invocation_dir)
 
 
 def run(argv: Sequence[str] | None = None) -> int:

@@ -1,26 +1,34 @@
 """What every command shares: the resolved workspace, and running a command as a session.
 
-`run_session` is the one place a command becomes a session: it opens the store (initialising
-the workspace if needed), starts the session, runs the command's body, emits
+`run_session` is the one place a command becomes a session: it opens the store (creating the
+workspace where the command may), starts the session, runs the command's body, emits
 `command_summary`, ends the session (`failed` with the error if the body raised), makes it
-durable and prunes old sessions per the workspace policy. A program running commands in-process
-(the TUI's command bar) learns each session as it starts with `listen_for_sessions`.
+durable and prunes old sessions per the workspace policy. Reads go through `open_store`, which
+creates nothing. A program running commands in-process (the TUI's command bar) learns each
+session as it starts with `listen_for_sessions`.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, overload
 
 import click
 
-from contextree.engine.workspace.layout import Workspace, init_workspace
-from contextree.errors import ContextreeError, SessionNotFoundError, StoreNotFoundError
+from contextree.engine.workspace.layout import CTREE_DIR, Workspace, init_workspace
+from contextree.errors import (
+    ContextreeError,
+    SessionNotFoundError,
+    StoreNotFoundError,
+    WorkspaceError,
+)
 from contextree.progress.catalog import EventType
 
 if TYPE_CHECKING:
@@ -33,6 +41,15 @@ log = logging.getLogger(__name__)
 AUTO_PRUNE_LIMIT = 20
 """At most this many sessions are pruned after a command, so the prune stays cheap."""
 
+NO_WORKSPACE = "no contextree workspace here or in any parent — run `ctree init`"
+
+CTREE_STORE_RELATIVE = Path(CTREE_DIR) / "store"
+
+
+def uses_default_store(workspace: Workspace) -> bool:
+    """Whether the store is the workspace's own (no `--store` or `CTREE_STORE`)."""
+    return workspace.store_path == workspace.root / CTREE_STORE_RELATIVE
+
 
 @dataclass
 class CliContext:
@@ -41,6 +58,37 @@ class CliContext:
     workspace: Workspace
     verbose: bool = False
     quiet_session_line: bool = False
+    invocation_dir: Path | None = None
+    """Where the command was run (`-C`'s folder with `-C`): paths given on the command line
+    are relative to it, as git's are. None means the workspace root."""
+
+    @overload
+    def path_argument(self, path: str) -> str: ...
+
+    @overload
+    def path_argument(self, path: None) -> None: ...
+
+    def path_argument(self, path: str | None) -> str | None:
+        """A path from the command line, relative to where the command was run, as the engine
+        takes it: workspace-relative when inside the workspace, else absolute (the engine then
+        says it is outside). None stays None."""
+        if path is None:
+            return None
+        base = self.invocation_dir if self.invocation_dir is not None else self.workspace.root
+        full = Path(os.path.normpath(base / Path(path)))
+        if not full.is_relative_to(self.workspace.root):
+            return str(full)
+        return full.relative_to(self.workspace.root).as_posix() or "."
+
+    def here(self) -> CliContext:
+        """This context with the invocation folder itself as the workspace (`ctree init`)."""
+        if self.invocation_dir is None or self.invocation_dir == self.workspace.root:
+            return self
+        store = self.workspace.store_path
+        if uses_default_store(self.workspace):
+            store = self.invocation_dir / CTREE_STORE_RELATIVE
+        workspace = Workspace(root=self.invocation_dir, store_path=store)
+        return replace(self, workspace=workspace)
 
 
 pass_cli = click.make_pass_decorator(CliContext)
@@ -64,18 +112,30 @@ def listen_for_sessions(listener: SessionListener | None) -> Iterator[None]:
 
 
 def run_session(
-    cli: CliContext, command: str, args: dict[str, Any], body: SessionBody
+    cli: CliContext, command: str, args: dict[str, Any], body: SessionBody, *,
+    creates_workspace: bool = True, prune_after: bool = True,
 ) -> dict[str, Any]:
-    """Run `body` as the session `command`; return its summary counts."""
+    """Run `body` as the session `command`; return its summary counts.
+
+    Where no workspace exists, one is made in the invocation folder (saying so in one line on
+    stderr) if `creates_workspace`, else the command fails naming `ctree init`. Old sessions
+    are pruned afterwards unless `prune_after` is False (a dry run).
+    """
     workspace = cli.workspace
-    if workspace.store_path == workspace.ctree_dir / "store":
+    if uses_default_store(workspace):
+        existed = workspace.exists
+        if not existed and not creates_workspace:
+            raise WorkspaceError(NO_WORKSPACE)
         init_workspace(workspace)
+        if not existed:
+            click.echo(f"created a contextree workspace: {workspace.ctree_dir}", err=True)
     from contextree.progress.runtime import ProgressRuntime  # the writer side, loaded on use
 
     runtime = ProgressRuntime.open(workspace.store_path)
     try:
         summary = _run_body(runtime, workspace, command, args, body)
-        auto_prune(runtime.store, workspace)
+        if prune_after:
+            auto_prune(runtime.store, workspace)
     finally:
         runtime.close()
     return summary
@@ -142,11 +202,19 @@ def sessions_policy(workspace: Workspace) -> tuple[float, int]:
     return policy.max_age_s, policy.max_count
 
 
+def existing_store_path(cli: CliContext) -> Path:
+    """The store a read opens, or a one-line error where no workspace is found: a read creates
+    nothing (no `.ctree/`, no store, no session)."""
+    if uses_default_store(cli.workspace) and not cli.workspace.exists:
+        raise WorkspaceError(NO_WORKSPACE)
+    return cli.workspace.store_path
+
+
 def open_store(cli: CliContext) -> EventStore:
     """Open the existing store for writing (never creates one)."""
     from contextree.progress.store import EventStore
 
-    return EventStore.open(cli.workspace.store_path, create=False)
+    return EventStore.open(existing_store_path(cli), create=False)
 
 
 def open_store_readonly(cli: CliContext) -> EventStore:
@@ -154,4 +222,4 @@ def open_store_readonly(cli: CliContext) -> EventStore:
     middle of a commit does not block it, and nothing is created."""
     from contextree.progress.store import EventStore
 
-    return EventStore.open_readonly(cli.workspace.store_path)
+    return EventStore.open_readonly(existing_store_path(cli))

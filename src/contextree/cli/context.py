@@ -57,8 +57,9 @@ def generate(cli: CliContext, path: str | None, agent_id: str | None,
     from contextree.cli.live import LiveProgress
     from contextree.engine.generation.generate import GenerateOptions, generate_context
 
-    options = GenerateOptions(path=path, agent_id=agent_id, provider_name=provider_name,
-                              force=force, recursive=not no_recursive, concurrency=concurrency,
+    options = GenerateOptions(path=cli.path_argument(path), agent_id=agent_id,
+                              provider_name=provider_name, force=force,
+                              recursive=not no_recursive, concurrency=concurrency,
                               keep_going=keep_going)
     console = Console(highlight=False)
 
@@ -105,10 +106,11 @@ def _print_outcome(console: Console, outcome: GenerationOutcome, session_id: str
 @pass_cli
 def get(cli: CliContext, path: str, agent_id: str | None, as_json: bool, history: bool) -> None:
     """Print the context of PATH."""
+    relative = cli.path_argument(path)
     agent = resolve_agent(load_config(cli.workspace), agent_id)
     store = open_store_readonly(cli)
     try:
-        view = read_context(cli.workspace, store, path, agent)
+        view = read_context(cli.workspace, store, relative, agent)
     finally:
         store.close()
     if view.frame is None and not as_json:

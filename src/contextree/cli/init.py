@@ -8,13 +8,14 @@ import click
 
 from contextree.cli.common import CliContext, pass_cli, run_session
 from contextree.engine.workspace.layout import init_workspace
-from contextree.progress import Session
+from contextree.progress.session import Session
 
 
 @click.command()
 @pass_cli
 def init(cli: CliContext) -> None:
     """Create .ctree/ (config.toml, store) in the workspace."""
+    cli = cli.here()  # as `git init`: the current folder (or -C's), not an enclosing workspace
     workspace = cli.workspace
     created = init_workspace(workspace)
 

@@ -23,6 +23,7 @@ SKIPPED_SHOWN = 5
 def scan(cli: CliContext, force: bool, as_json: bool, path: str | None) -> None:
     """Scan the workspace (or PATH inside it) into the tree; unchanged files are not re-read."""
     results: list[ScanResult] = []
+    path = cli.path_argument(path)
 
     def body(session: Session) -> dict[str, Any]:
         store = EventStore.open(cli.workspace.store_path)

@@ -308,7 +308,8 @@ def prune(cli: CliContext, max_age: str | None, max_count: int | None, dry_run: 
         return {"removed_count": len(outcome.removed), "kept_count": outcome.kept,
                 "dry_run": dry_run}
 
-    summary = run_session(cli, "sessions.prune", args, body)
+    summary = run_session(cli, "sessions.prune", args, body, creates_workspace=False,
+                          prune_after=not dry_run)
     if as_json:
         _echo_json({**result, "dry_run": dry_run, "max_age": args["max_age"], "max_count": count})
         return

@@ -29,7 +29,6 @@ GENERATION_EVENT_TYPES = frozenset({
     "level_completed", "generation_completed", "generation_failed", "request_enqueued",
     "request_deduplicated", "request_processing", "queue_stats", "provider_request_sent",
     "provider_response_received", "provider_request_failed", "provider_request_retrying",
-    "context_read_summary",
 })
 
 

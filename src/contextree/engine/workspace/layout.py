@@ -1,8 +1,9 @@
 """Workspace layout: the root a command works on and its `.ctree/` folder.
 
 `.ctree/` holds `config.toml`, the LMDB `store/` and a `.gitignore` containing `*`, so nothing
-of contextree's ever lands in the project's own version control. `init_workspace` creates it;
-every command that needs it initialises implicitly.
+of contextree's ever lands in the project's own version control. As git finds `.git`, the
+workspace of a command is the nearest ancestor of the current directory holding `.ctree/`;
+`init_workspace` creates one.
 """
 
 from __future__ import annotations
@@ -65,6 +66,11 @@ class Workspace:
     def is_initialised(self) -> bool:
         return self.config_path.is_file()
 
+    @property
+    def exists(self) -> bool:
+        """Whether `.ctree/` is there (a workspace found, or made by `init_workspace`)."""
+        return self.ctree_dir.is_dir()
+
     def relative_path(self, path: str | os.PathLike[str] | None) -> str:
         """`path` (absolute, or relative to the root) as a workspace-relative POSIX path.
 
@@ -101,14 +107,31 @@ def require_utf8(relative: str) -> str:
 
 
 def resolve_workspace(root: str | os.PathLike[str] | None, store: str | None = None) -> Workspace:
-    """Resolve `-C/--workspace` and `--store` (or `CTREE_STORE`) into a `Workspace`."""
-    path = Path(root if root is not None else os.getcwd()).expanduser()
+    """Resolve `-C/--workspace` and `--store` (or `CTREE_STORE`) into a `Workspace`.
+
+    Without `root`, the workspace is the nearest ancestor of the current directory (itself
+    included) that holds `.ctree/`; where none does, the current directory, not yet a
+    workspace (`Workspace.exists` is False).
+    """
+    path = Path(root).expanduser() if root is not None else find_workspace_root(Path.cwd())
     try:
         return _resolve(path, store)
     except PermissionError as exc:
         raise WorkspaceError(
             f"cannot access {exc.filename or path}: permission denied — check its permissions"
         ) from exc
+
+
+def find_workspace_root(start: Path) -> Path:
+    """The nearest of `start` and its ancestors holding a `.ctree/` folder, else `start`."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        try:
+            if (folder / CTREE_DIR).is_dir():
+                return folder
+        except OSError:  # an unreadable ancestor: look further up
+            continue
+    return start
 
 
 def _resolve(path: Path, store: str | None) -> Workspace:
