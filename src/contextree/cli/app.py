@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from contextvars import ContextVar
 from pathlib import Path
 
 import click
@@ -67,6 +68,7 @@ def cli(ctx: click.Context, workspace: str | None, store: str | None, verbose: b
 
     configure_logging(verbose)
     resolved = resolve_workspace(workspace, store)
+    _store_in_use.set(resolved.store_path)
     invocation_dir = resolved.root if workspace is not None else Path.cwd().resolve()
     ctx.obj = CliContext(workspace=resolved, verbose=verbose, invocation_dir=invocation_dir)
 
@@ -98,9 +100,23 @@ def run(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug: say so in one line, full detail with --verbose
         if verbose:
             _print_traceback()
+        if _is_store_damage(exc):
+            _print_error(f"store {_store_in_use.get()} is damaged: {exc} — restore it from a "
+                         "copy, or pass --store")
+            return 1
         _print_error(f"unexpected {type(exc).__name__}: {exc} — rerun with --verbose for details")
         return 1
     return result if isinstance(result, int) else 0
+
+
+_store_in_use: ContextVar[Path | None] = ContextVar("store_in_use", default=None)
+"""The store of the command running in this context, for the one line about a damaged one."""
+
+
+def _is_store_damage(exc: Exception) -> bool:
+    """An LMDB error met after the store opened (a page corrupted, a page not found)."""
+    lmdb = sys.modules.get("lmdb")  # loaded only if the command used the store
+    return lmdb is not None and isinstance(exc, lmdb.Error)
 
 
 def _print_traceback() -> None:

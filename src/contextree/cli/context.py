@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 import msgspec
-from rich.console import Console
 from rich.markup import escape
 
 from contextree.cli.common import CliContext, open_store_readonly, pass_cli, run_session
+from contextree.cli.console import output_console
 from contextree.cli.groups import HelpGroup
 from contextree.engine.generation.agents import resolve_agent
 from contextree.engine.generation.read import ContextView, read_context
@@ -24,6 +24,8 @@ from contextree.engine.workspace.config import load_config
 from contextree.errors import GenerationError, UsageError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from contextree.engine.generation.frames import Frame
     from contextree.engine.generation.orchestrator import GenerationOutcome
     from contextree.progress.session import Session
@@ -61,7 +63,7 @@ def generate(cli: CliContext, path: str | None, agent_id: str | None,
                               provider_name=provider_name, force=force,
                               recursive=not no_recursive, concurrency=concurrency,
                               keep_going=keep_going)
-    console = Console(highlight=False)
+    console = output_console()
 
     def body(session: Session) -> dict[str, Any]:
         console.print(f"session {session.session_id} (context.generate)")
@@ -127,7 +129,7 @@ def get(cli: CliContext, path: str, agent_id: str | None, as_json: bool, history
 def _print_frame(view: ContextView) -> None:
     frame = view.frame
     assert frame is not None
-    console = Console(highlight=False)
+    console = output_console()
     warning = _warning(view)
     if warning:
         click.echo(f"warning: {warning}", err=True)
@@ -163,7 +165,7 @@ def _print_history(view: ContextView) -> None:
     if not view.history:
         click.echo(f"no {view.agent_id} context for {view.record.path} yet")
         return
-    console = Console(highlight=False)
+    console = output_console()
     head_index = view.head_index
     for number, frame in enumerate(view.history, start=1):
         marker = "current" if frame.node_id == view.record.id else "earlier version"

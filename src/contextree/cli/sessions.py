@@ -29,7 +29,7 @@ from contextree.durations import format_duration, parse_duration
 from contextree.errors import UsageError
 from contextree.progress import EventStore, Session, SessionRecord
 from contextree.progress.catalog import EventType
-from contextree.progress.event import parse_ts, split_event_key
+from contextree.progress.event import parse_ts, split_event_key, well_formed_raw_events
 from contextree.progress.follow import Follower
 from contextree.progress.reducer import replay
 from contextree.progress.session import ACTIVE, INTERRUPTED, SessionMeta, effective_status
@@ -233,7 +233,8 @@ def events(cli: CliContext, session_ref: str, after_seq: int, follow: bool) -> N
         follower = Follower(store, session_id, after_seq)
         out = sys.stdout.buffer
         last_key = None
-        for last_key, raw in store.iter_raw_events(session_id, after_seq):  # noqa: B007
+        for last_key, raw in well_formed_raw_events(  # noqa: B007
+                store.iter_raw_events(session_id, after_seq)):
             out.write(raw + b"\n")
         if last_key is not None:
             follower.last_seen = split_event_key(last_key)[1]
@@ -248,7 +249,7 @@ def _stream(follower: Follower, out: Any) -> None:
     stop = threading.Event()
     try:
         while not follower.finished:
-            for _, raw in follower.wait_raw(1.0, stop=stop):
+            for _, raw in well_formed_raw_events(follower.wait_raw(1.0, stop=stop)):
                 out.write(raw + b"\n")
             out.flush()
     except KeyboardInterrupt:

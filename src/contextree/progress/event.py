@@ -14,7 +14,7 @@ import logging
 import math
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -234,3 +234,13 @@ def decode_event_or_none(raw: bytes, key: bytes = b"") -> Event | None:
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         log.warning("skipping malformed event %s: %s", key.decode("ascii", "replace"), exc)
         return None
+
+
+def well_formed_raw_events(
+    pairs: Iterable[tuple[bytes, bytes]],
+) -> Iterator[tuple[bytes, bytes]]:
+    """The stored `(key, value)` pairs whose value decodes as an event, unchanged; a malformed
+    one is skipped with a warning, so raw bytes never reach a reader's output."""
+    for key, raw in pairs:
+        if decode_event_or_none(raw, key) is not None:
+            yield key, raw

@@ -50,6 +50,7 @@ from contextree.progress.session import (
     SessionRecord,
     effective_status,
 )
+from contextree.progress.store_check import check_store_files, describe_open_failure
 
 log = logging.getLogger(__name__)
 
@@ -587,6 +588,7 @@ _registry_lock = threading.Lock()
 
 
 def _open_environment(path: Path, *, create: bool, map_size: int) -> lmdb.Environment:
+    check_store_files(path)  # before mapping: a truncated file would be a SIGBUS, not an error
     if not (path / "data.mdb").exists():
         if not create:
             raise StoreNotFoundError(f"no store at {path}")
@@ -601,13 +603,13 @@ def _open_environment(path: Path, *, create: bool, map_size: int) -> lmdb.Enviro
             metasync=True, writemap=False, max_readers=512, mode=0o600, create=create,
         )
     except lmdb.Error as exc:
-        raise StoreError(f"cannot open store at {path}: {exc} — check the path and its "
-                         "permissions, or remove a damaged store") from exc
+        raise StoreError(describe_open_failure(path, exc)) from exc
     env.reader_check()
     return env
 
 
 def _open_readonly_environment(path: Path) -> lmdb.Environment:
+    check_store_files(path)  # before mapping: a truncated file would be a SIGBUS, not an error
     if not (path / "data.mdb").is_file():
         raise StoreNotFoundError(f"no store at {path}")
     try:
