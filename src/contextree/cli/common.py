@@ -10,7 +10,6 @@ session as it starts with `listen_for_sessions`.
 
 from __future__ import annotations
 
-import logging
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -35,8 +34,6 @@ if TYPE_CHECKING:
     from contextree.progress.runtime import ProgressRuntime
     from contextree.progress.session import Session
     from contextree.progress.store import EventStore
-
-log = logging.getLogger(__name__)
 
 AUTO_PRUNE_LIMIT = 20
 """At most this many sessions are pruned after a command, so the prune stays cheap."""
@@ -191,7 +188,9 @@ def auto_prune(store: EventStore, workspace: Workspace) -> None:
         store.prune(max_age_s=policy[0], max_count=policy[1], now_s=time.time(),
                     limit=AUTO_PRUNE_LIMIT)
     except ContextreeError as exc:
-        log.warning("automatic pruning skipped: %s", exc)
+        import logging  # loaded only on this rare path: start-up stays light
+
+        logging.getLogger(__name__).warning("automatic pruning skipped: %s", exc)
 
 
 def sessions_policy(workspace: Workspace) -> tuple[float, int]:
