@@ -1,4 +1,5 @@
-"""Human durations such as `14d` or `1h30m`, used by config files and command options.
+"""Human durations such as `14d` or `1h30m`, used by config files and command options, and
+measured durations written for people (`format_ms`).
 
 A duration is one or more `<number><unit>` parts, units `s`, `m`, `h`, `d` and `w`; the parts
 add up (`1h30m` is 5,400 seconds). Anything else is a `UsageError` listing the accepted forms.
@@ -40,3 +41,19 @@ def format_duration(seconds: float) -> str:
         if count:
             parts.append(f"{count}{unit}")
     return "".join(parts)
+
+
+def format_ms(ms: int | None) -> str:
+    """A measured duration for people: `412 ms`, `3.2 s`, `2m05s`, `1h03m`; `—` if unknown."""
+    if ms is None:
+        return "—"
+    if ms < 1000:
+        return f"{ms} ms"
+    seconds = ms / 1000
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, seconds = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m{seconds:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"

@@ -25,14 +25,19 @@ from contextree.cli.common import (
     sessions_policy,
 )
 from contextree.cli.groups import HelpGroup
-from contextree.durations import format_duration, parse_duration
+from contextree.durations import format_duration, format_ms, parse_duration
 from contextree.errors import UsageError
 from contextree.progress import EventStore, Session, SessionRecord
 from contextree.progress.catalog import EventType
-from contextree.progress.event import parse_ts, split_event_key, well_formed_raw_events
+from contextree.progress.event import split_event_key, well_formed_raw_events
 from contextree.progress.follow import Follower
 from contextree.progress.reducer import replay
-from contextree.progress.session import ACTIVE, INTERRUPTED, SessionMeta, effective_status
+from contextree.progress.session import (
+    INTERRUPTED,
+    SessionMeta,
+    duration_ms,
+    effective_status,
+)
 from contextree.progress.state import SessionState
 from contextree.sizes import format_bytes
 
@@ -60,34 +65,6 @@ def session_row(record: SessionRecord, meta: SessionMeta | None) -> dict[str, An
         "pid": record.pid,
         "error": record.error,
     }
-
-
-def duration_ms(record: SessionRecord, now_s: float | None = None) -> int | None:
-    """Ended: ended − started. Active: elapsed so far. Interrupted: unknown (None)."""
-    try:
-        started = parse_ts(record.started_at)
-        if record.ended_at:
-            return int((parse_ts(record.ended_at) - started) * 1000)
-    except ValueError:
-        return None
-    if record.status == ACTIVE:
-        return int(((now_s or time.time()) - started) * 1000)
-    return None
-
-
-def format_ms(ms: int | None) -> str:
-    if ms is None:
-        return "—"
-    if ms < 1000:
-        return f"{ms} ms"
-    seconds = ms / 1000
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, seconds = divmod(int(seconds), 60)
-    if minutes < 60:
-        return f"{minutes}m{seconds:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m"
 
 
 def _echo_json(value: Any) -> None:

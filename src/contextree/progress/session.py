@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from contextree.errors import EventError
-from contextree.progress.event import check_type_name, encode_payload
+from contextree.progress.event import check_type_name, encode_payload, parse_ts
 
 if TYPE_CHECKING:
     from contextree.progress.store import EventStore
@@ -180,3 +180,16 @@ def failure_message(exc: BaseException) -> str:
     if isinstance(exc, KeyboardInterrupt):
         return CANCELLED
     return str(exc) or type(exc).__name__
+
+
+def duration_ms(record: SessionRecord, now_s: float | None = None) -> int | None:
+    """Ended: ended − started. Active: elapsed so far. Interrupted: unknown (None)."""
+    try:
+        started = parse_ts(record.started_at)
+        if record.ended_at:
+            return int((parse_ts(record.ended_at) - started) * 1000)
+    except ValueError:
+        return None
+    if record.status == ACTIVE:
+        return int(((now_s or time.time()) - started) * 1000)
+    return None

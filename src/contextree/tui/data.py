@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from contextree.cli.sessions import duration_ms
 from contextree.engine.generation.frames import FrameStore
 from contextree.engine.generation.read import coverage_source
 from contextree.engine.workspace.config import load_config
@@ -26,7 +25,7 @@ from contextree.engine.workspace.tree import TreeStore, TreeSummary
 from contextree.errors import ContextreeError
 from contextree.progress import EventStore, SessionRecord
 from contextree.progress.reducer import counts_from_tail, replay
-from contextree.progress.session import ACTIVE
+from contextree.progress.session import ACTIVE, duration_ms
 from contextree.progress.state import NodeCounts
 
 TAIL_EVENTS = 8

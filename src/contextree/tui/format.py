@@ -10,7 +10,7 @@ import calendar
 import time
 
 from contextree import sizes
-from contextree.cli.sessions import format_ms
+from contextree.durations import format_ms
 from contextree.progress.state import (
     CANCELLED,
     COMPLETED,
