@@ -1,19 +1,28 @@
 """The pieces under the command bar and the content browser, as plain functions: parsing and
-refusing lines, capturing one thread's output, the bounded history, reading frames."""
+refusing lines against the command tree, child commands and their sessions, the bounded
+history, reading frames."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import threading
+import time
 from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
 
 import pytest
 
-from contextree.cli.inprocess import captured_output, parse_command, run_captured
+from contextree.cli.describe import describe
 from contextree.engine.workspace.layout import Workspace
 from contextree.errors import UsageError
-from contextree.progress import EventStore
+from contextree.progress import EventStore, SessionRecord
+from contextree.progress.event import format_ts
 from contextree.tui.command_history import CommandHistory
-from contextree.tui.commands import CommandRunner
+from contextree.tui.command_tree import TREE_FILE, command_tree, parse_command
+from contextree.tui.commands import CommandRun, CommandRunner
 from contextree.tui.frames import load_frame_markdown
 from tests.tui.workspaces import make_workspace, put_frame, scan
 
@@ -24,16 +33,27 @@ def workspace(tmp_path: Path) -> Workspace:
 
 
 def runner(workspace: Workspace) -> CommandRunner:
-    return CommandRunner(workspace, on_session=lambda run: None, on_finished=lambda run: None)
+    return CommandRunner(workspace, on_finished=lambda run: None)
 
 
-def test_parse_follows_the_click_tree_and_runs_nothing(workspace: Workspace) -> None:
+def test_parse_follows_the_command_tree_and_runs_nothing(workspace: Workspace) -> None:
     parsed = parse_command(["-C", str(workspace.root), "context", "generate", "pkg", "--force"])
     assert parsed.path == ("context", "generate")
     assert parsed.params["force"] is True and parsed.params["path"] == "pkg"
-    assert parse_command(["context"]).help_text is not None  # a bare group: its help
-    assert "Usage: ctree scan" in (parse_command(["scan", "--help"]).help_text or "")
+    assert not parsed.wants_help
+    assert parse_command(["context"]).wants_help  # a bare group: its help
+    assert parse_command(["scan", "--help"]).wants_help
+    assert parse_command(["--version"]).wants_help
     assert not workspace.store_path.exists()  # nothing ran
+
+
+def test_the_command_tree_file_matches_the_cli() -> None:
+    """`command_tree.json` is the CLI's tree; if this fails run `python -m
+    contextree.cli.describe` after changing a command or an option."""
+    from contextree.cli.app import cli
+
+    assert describe(command_tree()) == describe(cli)
+    assert json.loads(TREE_FILE.read_text()) == describe(cli)
 
 
 @pytest.mark.parametrize(("line", "error"), [
@@ -56,36 +76,39 @@ def test_a_leading_ctree_is_optional(workspace: Workspace) -> None:
     assert runner(workspace).parse("ctree status").path == ("status",)
 
 
-def test_capture_takes_only_the_calling_threads_output(
-        capsys: pytest.CaptureFixture[str]) -> None:
-    started, release = threading.Event(), threading.Event()
+def test_a_child_reports_its_output_its_error_line_and_its_session(
+        workspace: Workspace) -> None:
+    finished: list[CommandRun] = []
+    done = threading.Event()
 
-    def other() -> None:
-        started.set()
-        release.wait(5)
-        print("from another thread")
+    def on_finished(run: CommandRun) -> None:
+        finished.append(run)
+        done.set()
 
-    thread = threading.Thread(target=other)
-    thread.start()
-    with captured_output() as capture:
-        started.wait(5)
-        print("mine")
-        release.set()
-        thread.join()
-    assert capture.output() == "mine\n"
-    assert "from another thread" in capsys.readouterr().out
+    commands = CommandRunner(workspace, on_finished=on_finished)
+    run = commands.start("context get missing.py")
+    assert run.pid is not None and run.pid != os.getpid()
+    assert done.wait(60), "the child did not end"
+    assert finished == [run] and run.result is not None and run.result.exit_code == 1
+    assert (run.result.error_line or "").startswith("error: missing.py is not in the tree")
+    assert run.summary() == run.result.error_line
 
 
-def test_run_captured_reports_the_session_and_the_error_line(workspace: Workspace) -> None:
-    sessions: list[str] = []
-    args = ["-C", str(workspace.root)]
-    result = run_captured([*args, "scan"], on_session=lambda s: sessions.append(s.session_id))
-    assert result.ok and len(sessions) == 1
-    status = run_captured([*args, "status"], on_session=lambda s: sessions.append(s.session_id))
-    assert status.ok and "workspace" in status.output and len(sessions) == 1  # a read: none
-    failed = run_captured([*args, "context", "get", "missing.py"])
-    assert failed.exit_code == 1 and failed.error_line is not None
-    assert failed.error_line.startswith("error: missing.py is not in the tree")
+def test_sessions_are_adopted_by_the_owner_pid(workspace: Workspace) -> None:
+    commands = runner(workspace)
+    parsed = commands.parse("scan")
+    run = CommandRun(1, "scan", parsed, started_epoch=time.time())
+    commands._unadopted[1] = run  # a child known to the runner, as `start` records it
+    run.process = cast(subprocess.Popen[bytes], SimpleNamespace(pid=4242))
+    started = format_ts(time.time())
+    other = SessionRecord(session_id="A" * 26, command="scan", pid=4343, started_at=started)
+    older = SessionRecord(session_id="B" * 26, command="scan", pid=4242,
+                          started_at=format_ts(time.time() - 3600))
+    mine = SessionRecord(session_id="C" * 26, command="scan", pid=4242, started_at=started)
+    assert commands.adopt_sessions([other, older]) == []
+    assert commands.adopt_sessions([other, older, mine]) == [run]
+    assert run.session_id == "C" * 26
+    assert commands.adopt_sessions([mine]) == []  # adopted once
 
 
 def test_history_is_bounded_and_skips_repeats(tmp_path: Path) -> None:

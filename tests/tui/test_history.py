@@ -6,6 +6,7 @@ from typing import Any
 
 from textual.widgets import DataTable
 
+from contextree.engine.workspace.layout import Workspace
 from contextree.progress import EventStore
 from contextree.progress.reducer import replay
 from contextree.tui.feeds import ReplayFeed
@@ -100,9 +101,15 @@ async def test_replay_rebuilds_the_same_final_state(store: EventStore,
         assert "replay ×256 done" in view.mode_text()
 
 
-async def test_delete_asks_first(store: EventStore, make_app: AppFactory) -> None:
+def store_workspace(store: EventStore) -> Workspace:
+    """A workspace whose store is the test's: the child commands the history runs use it."""
+    return Workspace(root=store.path.parent, store_path=store.path)
+
+
+async def test_delete_asks_first_then_runs_sessions_delete(store: EventStore,
+                                                           make_app: AppFactory) -> None:
     ids = three_sessions(store)
-    app = make_app(view="history")
+    app = make_app(view="history", workspace=store_workspace(store))
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_until(pilot, lambda: len(table_keys(app)) == 3, "three rows")
         await pilot.press("down", "d")
@@ -112,7 +119,7 @@ async def test_delete_asks_first(store: EventStore, make_app: AppFactory) -> Non
         await pilot.press("d")
         assert isinstance(app.screen, ConfirmDialog)
         await pilot.press("y")
-        await wait_until(pilot, lambda: ids[1] not in table_keys(app), "row removed")
+        await wait_until(pilot, lambda: ids[1] not in table_keys(app), "row removed", 60)
         assert store.get_session(ids[1]) is None
         assert store.read_events(ids[1]) == []
 
@@ -134,12 +141,16 @@ async def test_prune_removes_old_ended_sessions_after_asking(store: EventStore,
     ids = three_sessions(store)
     recent = write_session(store, scan_events(), session_id=fixed_ulid(T0 + 30 * DAY, 4),
                            command="scan", start_s=T0 + 30 * DAY)
-    app = make_app(view="history", prune_policy=(DAY, 1))
+    app = make_app(view="history", prune_policy=(DAY, 1), workspace=store_workspace(store))
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_until(pilot, lambda: len(table_keys(app)) == 4, "four rows")
         await pilot.press("p")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "confirmation")
         assert "Prune 2 ended session(s)" in app.screen.question  # type: ignore[attr-defined]
         await pilot.press("y")
-        await wait_until(pilot, lambda: len(table_keys(app)) == 2, "pruned")
-        assert set(table_keys(app)) == {recent, ids[2]}  # the active one is never pruned
+        await wait_until(pilot, lambda: not {ids[0], ids[1]} & set(table_keys(app)), "pruned",
+                         60)
+        pruned_by = [row.session_id for row in app.history.snapshot.rows  # type: ignore[union-attr]
+                     if row.record.command == "sessions.prune"]
+        assert len(pruned_by) == 1  # the child's own session: it changed the store
+        assert set(table_keys(app)) == {recent, ids[2], pruned_by[0]}  # active: never pruned

@@ -4,17 +4,14 @@
 workspace where the command may), starts the session, runs the command's body, emits
 `command_summary`, ends the session (`failed` with the error if the body raised), makes it
 durable and prunes old sessions per the workspace policy. Reads go through `open_store`, which
-creates nothing. A program running commands in-process (the TUI's command bar) learns each
-session as it starts with `listen_for_sessions`.
+creates nothing.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
@@ -91,21 +88,6 @@ class CliContext:
 pass_cli = click.make_pass_decorator(CliContext)
 
 SessionBody = Callable[["Session"], dict[str, Any]]
-SessionListener = Callable[["Session"], object]
-
-_session_listener: ContextVar[SessionListener | None] = ContextVar("session_listener",
-                                                                 default=None)
-
-
-@contextmanager
-def listen_for_sessions(listener: SessionListener | None) -> Iterator[None]:
-    """Call `listener` with every session a command run in this block starts, right after its
-    `session_started` is durable (in the command's thread, before its body runs)."""
-    token = _session_listener.set(listener)
-    try:
-        yield
-    finally:
-        _session_listener.reset(token)
 
 
 def run_session(
@@ -148,9 +130,6 @@ def _run_body(
     started = time.monotonic()
     with runtime.session(command, args, workspace=workspace.root) as session:
         try:
-            listener = _session_listener.get()
-            if listener is not None:
-                listener(session)
             summary = body(session)
         except BaseException as exc:
             from contextree.progress.session import failure_message

@@ -1,9 +1,10 @@
 """`ctree tui`: the terminal UI over the workspace's store.
 
-It creates no session of its own: it reads the store, and what writes — a delete or prune asked
-for in the history, a command run from its command bar (`:`, each its own session) — goes
-through the same code as the CLI. `--session` follows one session, `--list` opens the history,
-`--replay` re-feeds a finished session at `--speed` × its original pace.
+It creates no session of its own and never writes the store: what writes — a delete or prune
+asked for in the history, a command run from its command bar (`:`) — runs as a `ctree` child
+process, its own session, which the TUI follows through the store like any other.
+`--session` follows one session, `--list` opens the history, `--replay` re-feeds a finished
+session at `--speed` × its original pace.
 """
 
 from __future__ import annotations

@@ -1,9 +1,8 @@
 """`ctree watch [--debounce-ms N] [--generate]`: keep the tree current until stopped.
 
 SIGINT and SIGTERM stop the watch cleanly: it emits `watch_stopped` and the session ends
-`completed`. Run in another thread (the TUI's command bar) no signal handler can be set; the
-watch is then stopped by its runner. `batch_handler` is where `--generate` plugs in context
-regeneration.
+`completed` (off the main thread no signal handler can be set: its caller stops it).
+`batch_handler` is where `--generate` plugs in context regeneration.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """The `ctree tui` application: four views on keys 1–4, the command bar, a status bar.
 
-The app owns the store, the store poller (session list, from any process), the command
-runner (commands typed after `:` or asked for by a view's key) and navigation; the views own
-their feeds. Nothing here reads LMDB on the event loop: threads read, post a message, and the
-UI takes the newest data when it handles it. A command that does work switches to the session
-view, which follows its session from the store like any other; a short one shows its output.
+The app owns the store (it only reads it), the store poller (session list, from any process),
+the command runner (commands typed after `:` or asked for by a view's key, each a `ctree`
+child process) and navigation; the views own their feeds. Nothing here reads LMDB on the event
+loop: threads read, post a message, and the UI takes the newest data when it handles it. A
+command that does work switches to the session view, which follows its session from the store
+like any other (found by the child's pid); a short one shows its output.
 
 | Key | Action |
 |---|---|
@@ -14,8 +15,9 @@ view, which follows its session from the store like any other; a short one shows
 | `4` | history |
 | `:` | command bar: run any `ctree` command |
 | `escape` | back to the previous view |
-| `?` | every key of every view |
-| `q` | quit (asks first while a command started here runs, then cancels it) |
+| `x` | cancel the command started here that runs (as Ctrl-C would) |
+| `?` | the keys of the current view, then the global ones |
+| `q` | quit (asks first while a command started here runs: leave it, cancel it, stay) |
 """
 
 from __future__ import annotations
@@ -42,12 +44,10 @@ from contextree.tui.data import StoreSnapshot
 from contextree.tui.log_to_ui import UiLogHandler
 from contextree.tui.messages import (
     CommandFinished,
-    CommandSessionStarted,
     LogNotice,
     OpenSession,
     RefreshRequested,
     RunCommand,
-    StoreChanged,
 )
 from contextree.tui.poller import StorePoller
 from contextree.tui.views.content import ContentView
@@ -55,7 +55,7 @@ from contextree.tui.views.dashboard import DashboardView
 from contextree.tui.views.history import HistoryView
 from contextree.tui.views.session import SessionView
 from contextree.tui.widgets.command_bar import CommandBar
-from contextree.tui.widgets.confirm import ConfirmDialog
+from contextree.tui.widgets.confirm import QUIT_CANCEL, QUIT_LEAVE, ConfirmDialog, QuitDialog
 from contextree.tui.widgets.help_screen import HelpScreen, help_sections
 from contextree.tui.widgets.node_list import NodeList
 from contextree.tui.widgets.output_screen import OutputScreen
@@ -85,6 +85,7 @@ class CtreeApp(App[None]):
         Binding("4", "show_view('history')", "History"),
         Binding("colon", "command_bar", "Command"),
         Binding("escape", "go_back", "Back", show=False),
+        Binding("x", "cancel_command", "Cancel run"),
         Binding("question_mark", "toggle_help", "Keys"),
         Binding("q", "quit", "Quit"),
     ]
@@ -122,8 +123,7 @@ class CtreeApp(App[None]):
         self.poller = StorePoller(store, wake=lambda: self.post_message(SnapshotReady()),
                                   workspace=workspace, clock=clock)
         self.runner = CommandRunner(
-            workspace, on_session=lambda run: self.post_message(CommandSessionStarted(run)),
-            on_finished=lambda run: self.post_message(CommandFinished(run)),
+            workspace, on_finished=lambda run: self.post_message(CommandFinished(run)),
         ) if workspace is not None else None
         self.command_history = CommandHistory(
             workspace.ctree_dir / HISTORY_FILE if workspace is not None else None)
@@ -159,8 +159,8 @@ class CtreeApp(App[None]):
 
     def on_unmount(self) -> None:
         self.poller.stop()  # the session view stops its own feed when it unmounts
-        if self.runner is not None:
-            self.runner.cancel_all()  # e.g. ctrl+q: no command outlives the TUI unended
+        if self.runner is not None:  # e.g. ctrl+q: no command outlives the TUI unasked
+            self.runner.cancel_all()
         self._log_handler.uninstall()
 
     # -- public API -----------------------------------------------------------------------
@@ -218,14 +218,15 @@ class CtreeApp(App[None]):
             self.session_view.follow(session_id, poll_interval=self.poll_interval)
         self.show_view("session")
 
-    def run_command(self, line: str) -> None:
-        """Parse `line` with the `ctree` group and run it; an invalid line runs nothing."""
+    def run_command(self, line: str, *, quiet: bool = False) -> None:
+        """Check `line` against the `ctree` command tree and run it as a child process; an
+        invalid line runs nothing. A `quiet` one only notifies how it ended."""
         if self.runner is None:
             self.notify("no workspace: commands need one — start the TUI inside it",
                         severity="error")
             return
         try:
-            run = self.runner.start(line)
+            run = self.runner.start(line, quiet=quiet)
         except UsageError as exc:
             if self.command_bar_open:
                 self.command_bar.show_error(str(exc))
@@ -235,9 +236,8 @@ class CtreeApp(App[None]):
         if self.command_bar_open:
             self.command_bar.close()
             self._focus_view(self.current_view)
-        if run.parsed.help_text is not None:  # only help: nothing ran
-            self.push_screen(OutputScreen(line=run.line, result=run.result))
-        elif run.live:
+        self.refresh_bindings()
+        if run.live or run.quiet:
             self.notify(f"started `{run.line}`", timeout=2)
         else:
             screen = OutputScreen(line=run.line)
@@ -280,6 +280,7 @@ class CtreeApp(App[None]):
             return
         self._snapshots += 1
         self._snapshot = snapshot
+        self._adopt_command_sessions(snapshot)
         self._push_snapshot()
         if self._snapshots == 1 and self.auto_follow:
             active = snapshot.active()
@@ -288,6 +289,14 @@ class CtreeApp(App[None]):
         if self._snapshots == 1 and self.current_view not in ("session", "content") \
                 and not self.command_bar_open:
             self._focus_view(self.current_view)
+
+    def _adopt_command_sessions(self, snapshot: StoreSnapshot) -> None:
+        """Find the sessions of the commands started here; follow those that do work."""
+        if self.runner is None:
+            return
+        for run in self.runner.adopt_sessions(row.record for row in snapshot.rows[:50]):
+            if run.live and run.session_id is not None and not self._quitting:
+                self.open_session(run.session_id)
 
     def _push_snapshot(self) -> None:
         """Give the newest snapshot to the view on screen (a hidden one gets it when shown)."""
@@ -305,9 +314,6 @@ class CtreeApp(App[None]):
     def on_open_session(self, message: OpenSession) -> None:
         self.open_session(message.session_id, replay=message.replay)
 
-    def on_store_changed(self, message: StoreChanged) -> None:
-        self.poller.refresh()
-
     def on_refresh_requested(self, message: RefreshRequested) -> None:
         self.poller.refresh()
 
@@ -319,7 +325,7 @@ class CtreeApp(App[None]):
         status.freshness = message.freshness
 
     def on_run_command(self, message: RunCommand) -> None:
-        self.run_command(message.line)
+        self.run_command(message.line, quiet=message.quiet)
 
     def on_command_bar_submitted(self, message: CommandBar.Submitted) -> None:
         self.run_command(message.line)
@@ -327,17 +333,11 @@ class CtreeApp(App[None]):
     def on_command_bar_closed(self, message: CommandBar.Closed) -> None:
         self._focus_view(self.current_view)
 
-    def on_command_session_started(self, message: CommandSessionStarted) -> None:
-        if not self.is_running:  # shutting down: the views are gone
-            return
-        run = message.run
-        if run.live and run.session_id is not None and not self._quitting:
-            self.open_session(run.session_id)
-
     def on_command_finished(self, message: CommandFinished) -> None:
         if not self.is_running:  # shutting down: the views are gone
             return
         run = message.run
+        self.refresh_bindings()
         screen = self._output_screens.pop(run.run_id, None)
         if screen is not None and not screen.closed and run.result is not None:
             screen.show_result(run.result)
@@ -361,6 +361,8 @@ class CtreeApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("show_view", "command_bar", "go_back"):
             return len(self.screen_stack) == 1  # not behind a dialog
+        if action == "cancel_command":  # shown only while a command started here runs
+            return self.runner is not None and bool(self.runner.running())
         return True
 
     def action_show_view(self, name: str) -> None:
@@ -375,6 +377,15 @@ class CtreeApp(App[None]):
         if not bar.is_mounted:
             await self.mount(bar, before=self.query_one(StatusBar))
         bar.open()
+
+    def action_cancel_command(self) -> None:
+        """Cancel the newest command started here that still runs."""
+        running = self.runner.running() if self.runner is not None else []
+        if not running or self.runner is None:
+            return
+        run = running[-1]
+        self.runner.cancel(run)
+        self.notify(f"cancelling `{run.line}`…", timeout=3)
 
     def action_toggle_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
@@ -393,15 +404,18 @@ class CtreeApp(App[None]):
             self.exit()
             return
 
-        def answered(quit_: bool | None) -> None:
-            if quit_ and self.runner is not None:
+        def answered(answer: str | None) -> None:
+            if self.runner is None:
+                return
+            if answer == QUIT_LEAVE:
+                left = self.runner.leave_running()
+                self.exit(message="left running: " + ", ".join(
+                    f"`ctree {run.line}` (pid {run.pid})" for run in left))
+            elif answer == QUIT_CANCEL:
                 self._quitting = True
                 self.notify("cancelling…", timeout=CANCEL_WAIT_S)
                 for run in self.runner.running():
                     self.runner.cancel(run)
                 self.set_timer(CANCEL_WAIT_S, self.exit)  # should a command not stop
 
-        self.push_screen(ConfirmDialog(
-            question=f"{running_summary(running)} is still running. Quit and cancel it? "
-                     "Its session ends failed (cancelled).",
-            yes_label="Quit"), answered)
+        self.push_screen(QuitDialog(running=running_summary(running)), answered)

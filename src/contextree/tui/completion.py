@@ -1,10 +1,10 @@
-"""Tab completion for the command bar, derived from the `ctree` click command tree.
+"""Tab completion for the command bar, derived from the `ctree` command tree (`command_tree`).
 
 `complete(line)` walks the words typed so far through the root group — subcommands, options
 (skipping their values), positional arguments — and offers what can come next: subcommand
 names, option names, `click.Choice` values, workspace paths for path arguments and path
 options, and values a `ValueSource` knows (agents, providers, session ids). Adding a command
-or an option to the CLI adds it here. No Textual here.
+or an option to the CLI (and to `command_tree.json`) adds it here. No Textual here.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from pathlib import Path
 
 import click
 
-from contextree.cli.app import cli
 from contextree.engine.workspace.config import Config, load_config
 from contextree.engine.workspace.layout import CTREE_DIR, Workspace
 from contextree.errors import ContextreeError
+from contextree.tui.command_tree import command_tree
 
 PATH_PARAMS = frozenset({"path", "workspace", "store"})
 VALUE_KINDS = {"agent_id": "agent", "provider_name": "provider", "session_ref": "session"}
@@ -86,7 +86,7 @@ class KnownValues:
         return []
 
 
-def complete(line: str, *, root: click.Group = cli, workspace_root: Path | None = None,
+def complete(line: str, *, root: click.Group | None = None, workspace_root: Path | None = None,
              values: ValueSource | None = None) -> Completion:
     """What can complete the last word of `line` (the cursor is at its end)."""
     start = len(line) if not line or line[-1].isspace() else _word_start(line)
@@ -94,7 +94,7 @@ def complete(line: str, *, root: click.Group = cli, workspace_root: Path | None 
     if words[:1] == ["ctree"]:
         words = words[1:]
     word = line[start:]
-    command, path, expecting, positional = _walk(root, words)
+    command, path, expecting, positional = _walk(root or command_tree(), words)
     source = values or (lambda kind: ())
     if expecting is not None:
         found = _param_values(expecting, path, word, workspace_root, source)

@@ -20,10 +20,6 @@ class OpenSession(Message):
         self.replay = replay
 
 
-class StoreChanged(Message):
-    """The TUI changed the store (a delete, a prune): read the session list again."""
-
-
 class RefreshRequested(Message):
     """The user asked for fresh data (`r`)."""
 
@@ -40,23 +36,17 @@ class FeedReady(Message):
 
 
 class RunCommand(Message):
-    """Run a `ctree` command line as if typed in the command bar (`g`, `s`, `f` …)."""
+    """Run a `ctree` command line as if typed in the command bar (`g`, `s`, `f` …); a `quiet`
+    one (a delete, a prune) only notifies how it ended."""
 
-    def __init__(self, line: str) -> None:
+    def __init__(self, line: str, *, quiet: bool = False) -> None:
         super().__init__()
         self.line = line
-
-
-class CommandSessionStarted(Message):
-    """A command started from the TUI started its session (posted from its thread)."""
-
-    def __init__(self, run: CommandRun) -> None:
-        super().__init__()
-        self.run = run
+        self.quiet = quiet
 
 
 class CommandFinished(Message):
-    """A command started from the TUI ended (posted from its thread)."""
+    """A command started from the TUI ended (posted from its waiter thread)."""
 
     def __init__(self, run: CommandRun) -> None:
         super().__init__()

@@ -1,8 +1,9 @@
 """The history (key 4): every session in the store, newest first.
 
 Rows come from the app's store snapshots; a row's cells are updated in place, and the table
-is rebuilt only when sessions appear or disappear. Deleting and pruning ask first, then run on
-a worker thread (they write to LMDB).
+is rebuilt only when sessions appear or disappear. Deleting and pruning ask first, then run
+`ctree sessions delete` / `ctree sessions prune` as child processes (the TUI only reads the
+store); the history shows the result with the next snapshot.
 
 | Key | Action |
 |---|---|
@@ -26,6 +27,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Input, Static
 from textual.widgets.data_table import CellDoesNotExist
 
+from contextree.durations import format_duration
 from contextree.errors import ContextreeError
 from contextree.progress import EventStore
 from contextree.progress.session import ACTIVE
@@ -36,7 +38,7 @@ from contextree.tui.format import (
     format_ms,
     format_start,
 )
-from contextree.tui.messages import OpenSession, StoreChanged
+from contextree.tui.messages import OpenSession, RunCommand
 from contextree.tui.widgets.confirm import ConfirmDialog
 
 COLUMNS = ("session", "started", "command", "duration", "status", "done", "failed", "events")
@@ -199,35 +201,25 @@ class HistoryView(Vertical):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self._delete(row.session_id)
+                self.post_message(RunCommand(f"sessions delete {row.session_id}", quiet=True))
 
         self.app.push_screen(ConfirmDialog(question=question, yes_label="Delete"), answered)
 
-    @work(thread=True, group="store-write")
-    def _delete(self, session_id: str) -> None:
-        try:
-            self.store.delete_session(session_id)
-        except ContextreeError as exc:
-            self.app.call_from_thread(self.notify, str(exc), severity="error")
-            return
-        self.app.call_from_thread(self._changed, f"deleted session {session_id[:10]}")
-
     def action_prune(self) -> None:
-        self._prune(dry_run=True)
+        self._count_prunable()
 
-    @work(thread=True, group="store-write")
-    def _prune(self, dry_run: bool) -> None:
+    @work(thread=True, group="store-read")
+    def _count_prunable(self) -> None:
+        """How many sessions a prune would remove (a dry run only reads the store)."""
         max_age_s, max_count = self.prune_policy
         try:
             result = self.store.prune(max_age_s=max_age_s, max_count=max_count,
-                                      now_s=time.time(), dry_run=dry_run)
+                                      now_s=time.time(), dry_run=True)
         except ContextreeError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error")
             return
         count = len(result.removed)
-        if not dry_run:
-            self.app.call_from_thread(self._changed, f"pruned {count} session(s)")
-        elif not count:
+        if not count:
             self.app.call_from_thread(self.notify, "nothing to prune: no ended session is older "
                                       f"than {_days(max_age_s)} or beyond the newest {max_count}")
         else:
@@ -240,13 +232,11 @@ class HistoryView(Vertical):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self._prune(dry_run=False)
+                self.post_message(RunCommand(
+                    f"sessions prune --max-age {format_duration(max_age_s)} "
+                    f"--max-count {max_count}", quiet=True))
 
         self.app.push_screen(ConfirmDialog(question=question, yes_label="Prune"), answered)
-
-    def _changed(self, note: str) -> None:
-        self.notify(note)
-        self.post_message(StoreChanged())
 
 
 def _days(seconds: float) -> str:

@@ -1,4 +1,4 @@
-"""A yes/no question in a modal dialog, dismissed with the answer.
+"""A yes/no question in a modal dialog, dismissed with the answer; and the quit question.
 
 | Key | Action |
 |---|---|
@@ -58,3 +58,57 @@ class ConfirmDialog(ModalScreen[bool]):
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")
+
+
+QUIT_LEAVE, QUIT_CANCEL, QUIT_STAY = "leave", "cancel", "stay"
+
+
+class QuitDialog(ModalScreen[str]):
+    """Quit while a command started here runs: leave it running, cancel it, or stay.
+
+    | Key | Action |
+    |---|---|
+    | `l` | quit, leave the command running |
+    | `c` | quit, cancel the command (as Ctrl-C would) |
+    | `s` / `escape` | stay |
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("l", "answer('leave')", "Leave it running"),
+        Binding("c", "answer('cancel')", "Cancel it"),
+        Binding("s,escape", "answer('stay')", "Stay"),
+    ]
+
+    DEFAULT_CSS = """
+    QuitDialog { align: center middle; }
+    QuitDialog > Vertical {
+        width: 72; max-width: 100%; height: auto; padding: 1 2; border: thick $warning;
+        background: $surface;
+    }
+    QuitDialog #question { margin-bottom: 1; }
+    QuitDialog Horizontal { height: auto; align-horizontal: right; }
+    QuitDialog Button { margin-left: 1; }
+    """
+
+    def __init__(self, *, running: str) -> None:
+        super().__init__()
+        self.question = (f"{running} is still running. Quit and leave it running (the store "
+                         "keeps its session), cancel it (as Ctrl-C would), or stay?")
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self.question, id="question")
+            with Horizontal():
+                yield Button("Stay (s)", id=QUIT_STAY)
+                yield Button("Leave running (l)", id=QUIT_LEAVE, variant="primary")
+                yield Button("Cancel it (c)", id=QUIT_CANCEL, variant="error")
+
+    def on_mount(self) -> None:
+        self.query_one(f"#{QUIT_STAY}", Button).focus()
+
+    def action_answer(self, answer: str) -> None:
+        self.dismiss(answer)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id or QUIT_STAY)

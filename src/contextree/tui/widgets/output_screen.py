@@ -1,7 +1,8 @@
-"""The output of a short command run from the command bar, over the current view.
+"""The output of a command run from the command bar, over the current view.
 
-It opens as soon as the command starts ("running…") and shows what the command printed when
-it ends; closing it early leaves the command running (its outcome is then notified).
+It opens as soon as the child process starts ("running…") and shows what the command printed
+(stdout, then stderr in red) when it ends; closing it early leaves the command running (its
+outcome is then notified); `x` cancels it, as everywhere.
 
 | Key | Action |
 |---|---|
@@ -19,7 +20,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from contextree.cli.inprocess import CommandResult
+from contextree.tui.commands import CommandResult
 
 
 class OutputScreen(ModalScreen[None]):
@@ -52,7 +53,7 @@ class OutputScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         box = self.query_one("#output-box")
         box.border_title = f"ctree {self.line}"
-        box.border_subtitle = "escape or q to close"
+        box.border_subtitle = "x cancels · escape or q closes"
         if self.result is not None:
             self._paint(self.result)
         box.focus()
@@ -63,14 +64,17 @@ class OutputScreen(ModalScreen[None]):
         self.call_later(self._paint, result)
 
     def _paint(self, result: CommandResult) -> None:
-        text = Text(result.output.rstrip("\n") or "(no output)", no_wrap=True)
-        if result.errors:
-            for line in result.errors.splitlines():
-                if line.strip():
-                    text.highlight_words([line], style="red")
-        self.query_one("#output", Static).update(text)
-        status = "exit 0" if result.ok else f"exit {result.exit_code}"
-        self.query_one("#output-box").border_title = f"ctree {self.line} — {status}"
+        text = Text(result.output.rstrip("\n"), no_wrap=True)
+        errors = result.errors.rstrip("\n")
+        if errors:
+            text.append("\n" if text else "")
+            text.append(errors, style="red")
+        self.query_one("#output", Static).update(text or Text("(no output)", style="dim"))
+        status = "exit 0" if result.ok else "cancelled" if result.exit_code == 130 \
+            else f"exit {result.exit_code}"
+        box = self.query_one("#output-box")
+        box.border_title = f"ctree {self.line} — {status}"
+        box.border_subtitle = "escape or q to close"
 
     def action_close(self) -> None:
         self.closed = True
