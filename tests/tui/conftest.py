@@ -26,6 +26,16 @@ def user_config_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CTREE_STORE", raising=False)
 
 
+@pytest.fixture(autouse=True)
+def utc_local_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The TUI shows local time: the tests' local time is UTC, whatever the machine's."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
 @pytest.fixture
 def store(store_path: Path) -> Iterator[EventStore]:
     opened = EventStore.open(store_path)

@@ -1,5 +1,5 @@
-"""The command bar (`:`): parsed by the CLI's click group, completed from its command tree,
-run in-process as sessions the session view follows, with a history kept across runs."""
+"""The command bar (`:`): checked and completed against the command tree, run as `ctree`
+child processes whose sessions the session view follows, with a history kept across runs."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ from tests.tui.conftest import wait_until
 from tests.tui.workspaces import generate, make_workspace
 
 SIZE = (140, 40)
+CHILD_TIMEOUT_S = 90.0
+"""Commands run as child processes: a loaded machine may take seconds to start one."""
 
 
 @pytest.fixture
@@ -106,7 +108,7 @@ async def test_scan_runs_as_a_session_the_session_view_follows(workspace: Worksp
         await pilot.press("enter")
         view = app.session_view
         await wait_until(pilot, lambda: app.current_view == "session" and view.finished,
-                         "the scan in the session view")
+                         "the scan in the session view", CHILD_TIMEOUT_S)
         assert not app.command_bar.is_open
         assert view.state is not None and view.state.command == "scan"
         assert view.state.status == "completed"
@@ -124,7 +126,7 @@ async def test_context_generate_runs_and_its_events_reach_the_store(
         await pilot.press("enter")
         view = app.session_view
         await wait_until(pilot, lambda: app.current_view == "session" and view.finished,
-                         "the generation in the session view")
+                         "the generation in the session view", CHILD_TIMEOUT_S)
         state = view.state
         assert state is not None and state.command == "context.generate"
         assert state.status == "completed" and state.completed_count == 9
@@ -159,7 +161,7 @@ async def test_a_short_command_shows_its_output_until_escape(workspace: Workspac
         await type_line(pilot, "status")
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, OutputScreen)
-                         and app.screen.result is not None, "the output")
+                         and app.screen.result is not None, "the output", CHILD_TIMEOUT_S)
         screen = app.screen
         assert isinstance(screen, OutputScreen)
         output = str(screen.query_one("#output", Static).content)
@@ -177,7 +179,7 @@ async def test_history_is_kept_across_app_instances(workspace: Workspace,
             await type_line(pilot, line)
             await pilot.press("enter")
             await wait_until(pilot, lambda: isinstance(first.screen, OutputScreen)
-                             and first.screen.result is not None, f"`{line}`")
+                             and first.screen.result is not None, f"`{line}`", CHILD_TIMEOUT_S)
             await pilot.press("escape")
     history_file = workspace.ctree_dir / "tui_history"
     assert history_file.read_text().splitlines() == ["agent list", "provider list"]
@@ -199,14 +201,15 @@ async def test_dashboard_g_and_s_run_generate_and_scan(workspace: Workspace,
         await pilot.press("s")
         view = app.session_view
         await wait_until(pilot, lambda: view.state is not None and view.finished
-                         and view.state.command == "scan", "the scan")
+                         and view.state.command == "scan", "the scan", CHILD_TIMEOUT_S)
         await pilot.press("1", "g")
         await wait_until(pilot, lambda: view.state is not None and view.finished
-                         and view.state.command == "context.generate", "the generation")
+                         and view.state.command == "context.generate", "the generation",
+                         CHILD_TIMEOUT_S)
         await pilot.press("1")
         summary = app.dashboard.query_one("#summary", Static)
         await wait_until(pilot, lambda: "docs 9/9 (100%)" in str(summary.content),
-                         "the coverage per agent")
+                         "the coverage per agent", CHILD_TIMEOUT_S)
 
 
 async def test_help_lists_every_binding_from_the_bindings(workspace: Workspace,

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Static
 
 from contextree.engine.workspace.tree import TreeChanges, TreeStore
 from contextree.progress import EventStore, ProgressRuntime
+from contextree.progress.reducer import replay
 from contextree.progress.schema import TREE_SUMMARY
+from contextree.tui.widgets.status_bar import StatusBar
 from tests.tui.conftest import AppFactory, wait_until
 from tests.tui.synthetic import (
     T0,
@@ -38,7 +41,7 @@ async def test_summary_counts_sessions_by_status(store: EventStore,
                   status="interrupted")
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_until(pilot, lambda: "3 total" in summary(app), "the summary")
+        await wait_until(pilot, lambda: "3 sessions" in summary(app), "the summary")
         text = summary(app)
         assert "1 completed" in text and "1 failed" in text and "1 interrupted" in text
         assert "/work/demo" in text and ".ctree/store" in text
@@ -64,14 +67,57 @@ async def test_sessions_of_other_writers_appear_and_leave_active_operations(
         runtime: ProgressRuntime, make_app: AppFactory) -> None:
     app = make_app(auto_follow=False)
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_until(pilot, lambda: "0 total" in summary(app), "an empty store")
+        await wait_until(pilot, lambda: "0 sessions" in summary(app), "an empty store")
         session = runtime.session("context.generate", {"path": "."})
         await wait_until(pilot, lambda: keys(app, "#active") == [session.session_id],
                          "the new session among active operations")
         assert "1 active" in summary(app)
+        status = app.query_one(StatusBar)
+        assert status.running == 1
+        assert status.last_change == ("context.generate", "started")
+        assert any("context.generate started" in str(note.message)
+                   for note in app._notifications)
         session.end()
         await wait_until(pilot, lambda: keys(app, "#active") == [], "no longer active")
         assert keys(app, "#recent") == [session.session_id]
+        assert status.running == 0
+        assert status.last_change == ("context.generate", "completed")
+        assert any("context.generate completed in" in str(note.message)
+                   for note in app._notifications)
+
+
+async def test_a_failed_operation_is_announced_with_its_error(
+        runtime: ProgressRuntime, make_app: AppFactory) -> None:
+    app = make_app(auto_follow=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until(pilot, lambda: app.dashboard.snapshot is not None, "the dashboard")
+        session = runtime.session("scan", {})
+        await wait_until(pilot, lambda: keys(app, "#active") == [session.session_id], "active")
+        session.end("failed", error="disk full")
+        status = app.query_one(StatusBar)
+        await wait_until(pilot, lambda: status.last_change == ("scan", "failed"), "the marker")
+        failed = [note for note in app._notifications if note.severity == "error"]
+        assert failed and "scan failed" in failed[-1].message
+        assert "disk full" in failed[-1].message
+        assert "✗ scan failed" in status.render().plain
+
+
+async def test_active_rows_show_progress_done_total_percent_and_level(
+        store: EventStore, make_app: AppFactory) -> None:
+    plan = tree_plan(stop_after_level=1)
+    active = write_session(store, generation_events(plan), session_id=fixed_ulid(T0 + 5, 2),
+                           start_s=T0 + 5, status=None)
+    state = replay(store.read_events(active))
+    app = make_app(auto_follow=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until(pilot, lambda: keys(app, "#active") == [active], "the active row")
+        table = app.dashboard.query_one("#active", DataTable)
+        progress = str(table.get_cell_at(Coordinate(0, 2)))
+        assert state.current_level is not None and state.done_count
+        percent = f"{state.done_count / state.total_nodes:.0%}"
+        assert progress == (f"{state.done_count}/{state.total_nodes} {percent} · level "
+                            f"{state.current_level + 1}/{state.total_levels}")
+        assert keys(app, "#recent")[0] == active
 
 
 async def test_an_active_session_is_followed_on_start(store: EventStore,

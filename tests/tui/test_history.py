@@ -53,7 +53,17 @@ async def test_history_lists_every_session_newest_first(store: EventStore,
         failed_row = [str(cell) for cell in table.get_row(ids[0])]
         assert failed_row[2] == "context.generate" and failed_row[4] == "failed"
         assert failed_row[5] == "116" and failed_row[6] == "1"  # nodes done, nodes failed
-        assert [str(cell) for cell in table.get_row(ids[2])][4] == "active"
+        running = [str(cell) for cell in table.get_row(ids[2])]
+        assert running[4] == "active"
+        state = replay(store.read_events(ids[2]))
+        assert state.current_level is not None
+        assert running[5].startswith(f"{state.done_count}/{state.total_nodes} ")
+        assert running[5].endswith(f"· level {state.current_level + 1}/{state.total_levels}")
+        shown_ids = [str(table.get_row(key)[0]) for key in ids]
+        assert all(len(shown) < len(full) and full.startswith(shown)
+                   for shown, full in zip(shown_ids, ids, strict=True))
+        for shown in shown_ids:  # each short id names exactly one session
+            assert sum(full.startswith(shown) for full in ids) == 1
 
 
 async def test_filter_narrows_the_list(store: EventStore, make_app: AppFactory) -> None:
@@ -146,7 +156,7 @@ async def test_prune_removes_old_ended_sessions_after_asking(store: EventStore,
         await wait_until(pilot, lambda: len(table_keys(app)) == 4, "four rows")
         await pilot.press("p")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "confirmation")
-        assert "Prune 2 ended session(s)" in app.screen.question  # type: ignore[attr-defined]
+        assert "Prune 2 ended sessions older than 1 day or" in app.screen.question  # type: ignore[attr-defined]
         await pilot.press("y")
         await wait_until(pilot, lambda: not {ids[0], ids[1]} & set(table_keys(app)), "pruned",
                          60)

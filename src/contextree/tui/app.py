@@ -29,6 +29,7 @@ from typing import ClassVar
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, DataTable, Footer
 
@@ -40,7 +41,8 @@ from contextree.progress.retention import DEFAULT_MAX_AGE_S, DEFAULT_MAX_COUNT
 from contextree.tui.command_history import HISTORY_FILE, CommandHistory
 from contextree.tui.commands import CANCEL_WAIT_S, CommandRunner, running_summary
 from contextree.tui.completion import Completion, KnownValues, complete
-from contextree.tui.data import StoreSnapshot
+from contextree.tui.data import SessionRow, StoreSnapshot, operation_changes
+from contextree.tui.format import format_ms
 from contextree.tui.log_to_ui import UiLogHandler
 from contextree.tui.messages import (
     CommandFinished,
@@ -64,6 +66,8 @@ from contextree.tui.widgets.status_bar import StatusBar
 VIEWS = ("dashboard", "session", "content", "history")
 DEFAULT_PRUNE_POLICY = (DEFAULT_MAX_AGE_S, DEFAULT_MAX_COUNT)
 SESSIONS_COMPLETED = 20
+ENDED_SEVERITY: dict[str, SeverityLevel] = {"completed": "information", "failed": "error",
+                                            "interrupted": "warning"}
 
 
 class SnapshotReady(Message):
@@ -279,7 +283,10 @@ class CtreeApp(App[None]):
         if snapshot is None:
             return
         self._snapshots += 1
-        self._snapshot = snapshot
+        previous, self._snapshot = self._snapshot, snapshot
+        if previous is not None:
+            self._announce_operations(previous, snapshot)
+        self.query_one(StatusBar).running = len(snapshot.active())
         self._adopt_command_sessions(snapshot)
         self._push_snapshot()
         if self._snapshots == 1 and self.auto_follow:
@@ -289,6 +296,22 @@ class CtreeApp(App[None]):
         if self._snapshots == 1 and self.current_view not in ("session", "content") \
                 and not self.command_bar_open:
             self._focus_view(self.current_view)
+
+    def _announce_operations(self, before: StoreSnapshot, after: StoreSnapshot) -> None:
+        """A toast and the status-bar marker for each operation that started or ended, in
+        any process."""
+        started, ended = operation_changes(before, after)
+        status = self.query_one(StatusBar)
+        for row in started:
+            record = row.record
+            status.last_change = (record.command, "started")
+            self.notify(f"{record.command} started (pid {record.pid}) — 2 follows it",
+                        title="operation started", timeout=4)
+        for row in ended:
+            record = row.record
+            status.last_change = (record.command, row.status)
+            self.notify(ended_text(row), title=f"operation {row.status}",
+                        severity=ENDED_SEVERITY.get(row.status, "information"), timeout=6)
 
     def _adopt_command_sessions(self, snapshot: StoreSnapshot) -> None:
         """Find the sessions of the commands started here; follow those that do work."""
@@ -419,3 +442,14 @@ class CtreeApp(App[None]):
                 self.set_timer(CANCEL_WAIT_S, self.exit)  # should a command not stop
 
         self.push_screen(QuitDialog(running=running_summary(running)), answered)
+
+
+def ended_text(row: SessionRow) -> str:
+    """`context.generate completed in 3.2 s`, or failed with its error."""
+    record = row.record
+    text = f"{record.command} {row.status}"
+    if row.duration_ms is not None:
+        text += f" in {format_ms(row.duration_ms)}"
+    if record.error and row.status != "completed":
+        text += f": {record.error.splitlines()[0]}"
+    return text

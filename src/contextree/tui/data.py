@@ -1,7 +1,9 @@
 """What the dashboard and the history show, read from the store in one snapshot.
 
 `SnapshotReader.read()` lists every session with its effective status, event count, duration
-and node counts, plus the workspace tree summary if the engine has written one. Node counts
+and node counts, plus the workspace tree summary if the engine has written one. A running
+session also gets its progress: the reader keeps its state model and folds in only the events
+committed since the last read (a cursor seek), so following a long session stays cheap. Node counts
 come from the tail of a session (`generation_completed`, `scan_completed`, …) — a cursor seek,
 not a rescan — or, for a short session without such an event, from a replay; they are cached,
 and an ended session's counts never change. Context coverage per agent is read at most every
@@ -24,9 +26,9 @@ from contextree.engine.workspace.layout import Workspace
 from contextree.engine.workspace.tree import TreeStore, TreeSummary
 from contextree.errors import ContextreeError
 from contextree.progress import EventStore, SessionRecord
-from contextree.progress.reducer import counts_from_tail, replay
+from contextree.progress.reducer import apply_events, counts_from_tail, replay
 from contextree.progress.session import ACTIVE, duration_ms
-from contextree.progress.state import NodeCounts
+from contextree.progress.state import NodeCounts, SessionState
 
 TAIL_EVENTS = 8
 REPLAY_FOR_COUNTS_LIMIT = 20_000
@@ -37,6 +39,34 @@ COVERAGE_REFRESH_S = 2.0
 
 
 @dataclass(frozen=True)
+class Progress:
+    """How far a running session has got, for the dashboard and the history."""
+
+    done: int
+    """Nodes generated, failed or skipped (a scan: nodes hashed so far)."""
+    total: int | None
+    """Nodes planned; None while unknown (a scan, a watch)."""
+    level: int | None = None
+    """The current level, counted from 1 as people count; None outside a generation."""
+    levels: int | None = None
+
+    @property
+    def ratio(self) -> float | None:
+        return min(1.0, self.done / self.total) if self.total else None
+
+
+def progress_of(state: SessionState) -> Progress | None:
+    """The progress of a running session's state, or None before it has any."""
+    if state.total_nodes:
+        level = state.current_level + 1 if state.current_level is not None else None
+        return Progress(done=state.done_count, total=state.total_nodes, level=level,
+                        levels=state.total_levels or None)
+    if state.event_types["scan_started"]:
+        return Progress(done=state.scan.node_count, total=None)
+    return None
+
+
+@dataclass(frozen=True)
 class SessionRow:
     """One line of the history: a session record and its summary figures."""
 
@@ -44,6 +74,8 @@ class SessionRow:
     event_count: int
     duration_ms: int | None
     counts: NodeCounts
+    progress: Progress | None = None
+    """Set while the session runs."""
 
     @property
     def session_id(self) -> str:
@@ -72,6 +104,19 @@ class StoreSnapshot:
         return [row for row in self.rows if row.status == ACTIVE]
 
 
+def operation_changes(before: StoreSnapshot, after: StoreSnapshot
+                      ) -> tuple[list[SessionRow], list[SessionRow]]:
+    """The sessions that started and those that ended between two snapshots (a session
+    deleted meanwhile is neither)."""
+    was_active = {row.session_id for row in before.rows if row.status == ACTIVE}
+    known = {row.session_id for row in before.rows}
+    started = [row for row in after.rows
+               if row.status == ACTIVE and row.session_id not in known]
+    ended = [row for row in after.rows
+             if row.session_id in was_active and row.status != ACTIVE]
+    return started, ended
+
+
 class SnapshotReader:
     """Reads `StoreSnapshot`s, caching per-session node counts between reads."""
 
@@ -81,6 +126,7 @@ class SnapshotReader:
         self.workspace = workspace
         self._clock = clock
         self._counts: dict[str, tuple[int, NodeCounts]] = {}
+        self._running: dict[str, SessionState] = {}
         self._coverage: dict[str, tuple[int, int]] = {}
         self._coverage_read_at: float | None = None
 
@@ -98,10 +144,14 @@ class SnapshotReader:
                 record=record, event_count=event_count,
                 duration_ms=duration_ms(record, now_s),
                 counts=self._node_counts(record, event_count, last_seq),
+                progress=self._progress(record) if record.status == ACTIVE else None,
             ))
             seen.add(record.session_id)
         for gone in set(self._counts) - seen:
             del self._counts[gone]
+        for ended in set(self._running) - {row.session_id for row in rows
+                                            if row.status == ACTIVE}:
+            del self._running[ended]
         return StoreSnapshot(rows=rows, tree=read_tree_summary(self.store),
                              store_path=self.store.path, taken_s=now_s,
                              coverage=self._read_coverage())
@@ -114,6 +164,14 @@ class SnapshotReader:
         self._coverage_read_at = now
         self._coverage = read_coverage(self.store, self.workspace)
         return self._coverage
+
+    def _progress(self, record: SessionRecord) -> Progress | None:
+        """Fold the events committed since the last read into the running session's state."""
+        state = self._running.get(record.session_id)
+        if state is None:
+            state = self._running[record.session_id] = SessionState()
+        apply_events(state, self.store.read_events(record.session_id, after_seq=state.last_seq))
+        return progress_of(state)
 
     def _node_counts(self, record: SessionRecord, event_count: int, last_seq: int) -> NodeCounts:
         cached = self._counts.get(record.session_id)

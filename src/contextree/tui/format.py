@@ -1,13 +1,16 @@
-"""How the TUI writes things: status icons and colours, times, sizes and node summaries.
+"""How the TUI writes things: status icons and colours, times, sizes, counts and progress.
 
 Plain functions over the state model, shared by every view (no Textual here), so a status
-looks the same in the activity list, the node detail and the history.
+looks the same in the activity list, the node detail and the history. Times are shown to
+people in local time (events store UTC ISO, which only JSON output repeats); bytes in one unit
+family (KiB, MiB: powers of 1024); counts with thousands separators and plurals that agree.
 """
 
 from __future__ import annotations
 
 import calendar
 import time
+from collections.abc import Iterable
 
 from contextree import sizes
 from contextree.durations import format_ms
@@ -23,6 +26,7 @@ from contextree.progress.state import (
     WAITING,
     NodeState,
 )
+from contextree.tui.data import Progress
 
 __all__ = [
     "NODE_ICONS",
@@ -32,10 +36,13 @@ __all__ = [
     "format_bytes",
     "format_count",
     "format_ms",
+    "format_progress",
     "format_start",
     "node_summary",
+    "plural",
     "short_id",
     "ts_epoch",
+    "unique_prefixes",
 ]
 
 NODE_ICONS = {
@@ -83,9 +90,53 @@ def short_id(session_id: str | None) -> str:
     return session_id[:10] if session_id else "—"
 
 
-def format_start(ts: str | None) -> str:
-    """`2026-11-24 13:33:59` (UTC, as stored)."""
-    return ts.replace("T", " ")[:19] if ts else "—"
+def format_start(ts: str | None, now_s: float | None = None) -> str:
+    """An event time in local time, as short as it can be said: `13:33:59` today (given
+    `now_s`), `Nov 24 13:33` this year, `2025-11-24 13:33` before."""
+    epoch = ts_epoch(ts)
+    if epoch is None:
+        return "—"
+    moment = time.localtime(epoch)
+    if now_s is None:
+        return time.strftime("%Y-%m-%d %H:%M:%S", moment)
+    today = time.localtime(now_s)
+    if moment[:3] == today[:3]:
+        return time.strftime("%H:%M:%S", moment)
+    if moment.tm_year == today.tm_year:
+        return time.strftime("%b %d %H:%M", moment)
+    return time.strftime("%Y-%m-%d %H:%M", moment)
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """`1 session`, `2 sessions`, `1,204 entries` (with `many`)."""
+    return f"{count:,} {word if count == 1 else many or word + 's'}"
+
+
+def unique_prefixes(ids: Iterable[str], shortest: int = 8) -> dict[str, str]:
+    """Each id shortened to the shortest prefix (at least `shortest` characters) that no other
+    id of `ids` shares — what `ctree` accepts in place of a full id."""
+    ordered = sorted(set(ids))
+    found = {}
+    for index, value in enumerate(ordered):
+        length = shortest
+        for neighbour in ordered[max(0, index - 1):index] + ordered[index + 1:index + 2]:
+            common = next((at for at, (a, b) in enumerate(zip(value, neighbour, strict=False))
+                           if a != b), min(len(value), len(neighbour)))
+            length = max(length, common + 1)
+        found[value] = value[:length]
+    return found
+
+
+def format_progress(progress: Progress | None) -> str:
+    """`42/120 35% · level 2/4`; `1,234 nodes` while the total is unknown (a scan)."""
+    if progress is None:
+        return "starting…"
+    if progress.total is None or progress.ratio is None:
+        return plural(progress.done, "node")
+    text = f"{progress.done:,}/{progress.total:,} {progress.ratio:.0%}"
+    if progress.level is not None and progress.levels:
+        text += f" · level {progress.level}/{progress.levels}"
+    return text
 
 
 def format_count(value: int | None) -> str:

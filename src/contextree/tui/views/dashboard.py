@@ -30,14 +30,17 @@ from textual.widgets import DataTable, Static
 from textual.widgets.data_table import CellDoesNotExist
 
 from contextree.engine.workspace.layout import Workspace
+from contextree.progress.session import HOST
 from contextree.tui.data import SessionRow, StoreSnapshot
 from contextree.tui.format import (
     SESSION_STYLES,
     format_bytes,
     format_count,
     format_ms,
+    format_progress,
     format_start,
-    short_id,
+    plural,
+    unique_prefixes,
 )
 from contextree.tui.messages import OpenSession, RefreshRequested, RunCommand
 
@@ -76,7 +79,7 @@ class DashboardView(Vertical):
         self.query_one("#active-box").border_title = "Active operations"
         self.query_one("#recent-box").border_title = "Recent sessions"
         self.query_one("#active", DataTable).add_columns(
-            "session", "command", "owner", "running", "events")
+            "session", "command", "progress", "running", "events", "owner")
         self.query_one("#recent", DataTable).add_columns(
             "session", "started", "command", "duration", "status", "events")
 
@@ -84,8 +87,10 @@ class DashboardView(Vertical):
         self.snapshot = snapshot
         self.query_one("#summary", Static).update(self.summary_text(snapshot))
         active = snapshot.active()
-        self._fill("#active", active, self._active_cells)
-        self._fill("#recent", snapshot.rows[:RECENT_SHOWN], self._recent_cells)
+        short = unique_prefixes(row.session_id for row in snapshot.rows)
+        self._fill("#active", active, lambda row: active_cells(row, short))
+        self._fill("#recent", snapshot.rows[:RECENT_SHOWN],
+                   lambda row: recent_cells(row, short, snapshot.taken_s))
         self.query_one("#no-active").display = not active
         active_table = self.query_one("#active", DataTable)
         appeared = bool(active) and not active_table.display
@@ -113,12 +118,12 @@ class DashboardView(Vertical):
                         f"{format_count(tree.file_count)} files · "
                         f"{format_count(tree.dir_count)} directories · "
                         f"{format_bytes(tree.total_bytes)}")
-            row("", Text(f"updated {format_start(tree.updated_at)} · root "
+            row("", Text(f"updated {format_start(tree.updated_at, snapshot.taken_s)} · root "
                          f"{(tree.root_id or '—')[:16]}", style="dim"))
         if snapshot.coverage:
             row("coverage", coverage_text(snapshot.coverage))
         counts = snapshot.status_counts()
-        sessions = Text(f"{len(snapshot.rows):,} total")
+        sessions = Text(plural(len(snapshot.rows), "session"))
         for status in STATUS_ORDER:
             if counts[status]:
                 sessions.append(" · ")
@@ -126,21 +131,6 @@ class DashboardView(Vertical):
         row("sessions", sessions)
         text.rstrip()
         return text
-
-    @staticmethod
-    def _active_cells(row: SessionRow) -> tuple[str | Text, ...]:
-        record = row.record
-        owner = f"pid {record.pid}" + (f" on {record.host}" if record.host else "")
-        return (short_id(row.session_id), record.command, owner, format_ms(row.duration_ms),
-                format_count(row.event_count))
-
-    @staticmethod
-    def _recent_cells(row: SessionRow) -> tuple[str | Text, ...]:
-        record = row.record
-        return (short_id(row.session_id), format_start(record.started_at), record.command,
-                format_ms(row.duration_ms),
-                Text(row.status, style=SESSION_STYLES.get(row.status, "")),
-                format_count(row.event_count))
 
     def _fill(self, selector: str, rows: list[SessionRow],
               cells: Callable[[SessionRow], tuple[str | Text, ...]]) -> None:
@@ -165,6 +155,24 @@ class DashboardView(Vertical):
 
     def action_run(self, line: str) -> None:
         self.post_message(RunCommand(line))
+
+
+def active_cells(row: SessionRow, short: dict[str, str]) -> tuple[str | Text, ...]:
+    """An operation running now: its progress first, then how long, then who runs it."""
+    record = row.record
+    owner = f"pid {record.pid}" + (f" on {record.host}" if record.host != HOST else "")
+    return (short.get(row.session_id, row.session_id), record.command,
+            Text(format_progress(row.progress), style="cyan"), format_ms(row.duration_ms),
+            format_count(row.event_count), owner)
+
+
+def recent_cells(row: SessionRow, short: dict[str, str],
+                 now_s: float) -> tuple[str | Text, ...]:
+    record = row.record
+    return (short.get(row.session_id, row.session_id), format_start(record.started_at, now_s),
+            record.command, format_ms(row.duration_ms),
+            Text(row.status, style=SESSION_STYLES.get(row.status, "")),
+            format_count(row.event_count))
 
 
 def coverage_text(coverage: dict[str, tuple[int, int]]) -> Text:

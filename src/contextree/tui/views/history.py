@@ -36,7 +36,10 @@ from contextree.tui.format import (
     SESSION_STYLES,
     format_count,
     format_ms,
+    format_progress,
     format_start,
+    plural,
+    unique_prefixes,
 )
 from contextree.tui.messages import OpenSession, RunCommand
 from contextree.tui.widgets.confirm import ConfirmDialog
@@ -45,14 +48,17 @@ COLUMNS = ("session", "started", "command", "duration", "status", "done", "faile
 Cells = tuple[str | Text, ...]
 
 
-def row_cells(row: SessionRow) -> Cells:
+def row_cells(row: SessionRow, short_id: str, now_s: float) -> Cells:
+    """A session's cells; a running one shows its progress where others show nodes done."""
     record = row.record
     failed = row.counts.failed
+    done: str | Text = format_count(row.counts.done)
+    if row.status == ACTIVE:
+        done = Text(format_progress(row.progress), style="cyan")
     return (
-        row.session_id, format_start(record.started_at), record.command,
+        short_id, format_start(record.started_at, now_s), record.command,
         format_ms(row.duration_ms), Text(row.status, style=SESSION_STYLES.get(row.status, "")),
-        format_count(row.counts.done),
-        Text(format_count(failed), style="red" if failed else ""),
+        done, Text(format_count(failed), style="red" if failed else ""),
         format_count(row.event_count),
     )
 
@@ -111,8 +117,10 @@ class HistoryView(Vertical):
         if self.snapshot is None:
             return
         needle = self.filter_text
-        wanted = [(row.session_id, row_cells(row)) for row in self.snapshot.rows
-                  if matches(row, needle)]
+        snapshot = self.snapshot
+        short = unique_prefixes(row.session_id for row in snapshot.rows)
+        wanted = [(row.session_id, row_cells(row, short[row.session_id], snapshot.taken_s))
+                  for row in snapshot.rows if matches(row, needle)]
         table = self.query_one("#sessions", DataTable)
         if [key for key, _ in wanted] == [key for key, _ in self._shown]:
             for (key, cells), (_, old) in zip(wanted, self._shown, strict=True):
@@ -197,7 +205,7 @@ class HistoryView(Vertical):
                         " — stop it first", severity="error")
             return
         question = (f"Delete session {row.session_id} ({row.record.command}, {row.status}) "
-                    f"and its {row.event_count:,} events?")
+                    f"and its {plural(row.event_count, 'event')}?")
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -227,8 +235,8 @@ class HistoryView(Vertical):
 
     def _confirm_prune(self, count: int) -> None:
         max_age_s, max_count = self.prune_policy
-        question = (f"Prune {count} ended session(s) older than {_days(max_age_s)} or beyond the "
-                    f"newest {max_count}? Active and interrupted sessions are kept.")
+        question = (f"Prune {plural(count, 'ended session')} older than {_days(max_age_s)} or "
+                    f"beyond the newest {max_count}? Active and interrupted sessions are kept.")
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -241,4 +249,6 @@ class HistoryView(Vertical):
 
 def _days(seconds: float) -> str:
     days = seconds / 86400
-    return f"{days:g} days" if days >= 1 else format_ms(int(seconds * 1000))
+    if days >= 1:
+        return plural(int(days), "day") if days == int(days) else f"{days:g} days"
+    return format_ms(int(seconds * 1000))
