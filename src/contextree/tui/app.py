@@ -31,7 +31,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.widget import Widget
-from textual.widgets import ContentSwitcher, DataTable, Footer
+from textual.widgets import ContentSwitcher, DataTable
 
 from contextree.engine.workspace.layout import Workspace
 from contextree.errors import UsageError
@@ -59,11 +59,13 @@ from contextree.tui.views.session import SessionView
 from contextree.tui.widgets.command_bar import CommandBar
 from contextree.tui.widgets.confirm import QUIT_CANCEL, QUIT_LEAVE, ConfirmDialog, QuitDialog
 from contextree.tui.widgets.help_screen import HelpScreen, help_sections
+from contextree.tui.widgets.key_footer import KeyFooter
 from contextree.tui.widgets.node_list import NodeList
 from contextree.tui.widgets.output_screen import OutputScreen
 from contextree.tui.widgets.status_bar import StatusBar
 
 VIEWS = ("dashboard", "session", "content", "history")
+VIEW_KEYS = Binding.Group("views", compact=True)
 DEFAULT_PRUNE_POLICY = (DEFAULT_MAX_AGE_S, DEFAULT_MAX_COUNT)
 SESSIONS_COMPLETED = 20
 ENDED_SEVERITY: dict[str, SeverityLevel] = {"completed": "information", "failed": "error",
@@ -83,10 +85,10 @@ class CtreeApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "contextree"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("1", "show_view('dashboard')", "Dashboard"),
-        Binding("2", "show_view('session')", "Session"),
-        Binding("3", "show_view('content')", "Content"),
-        Binding("4", "show_view('history')", "History"),
+        Binding("1", "show_view('dashboard')", "Dashboard", group=VIEW_KEYS),
+        Binding("2", "show_view('session')", "Session", group=VIEW_KEYS),
+        Binding("3", "show_view('content')", "Content", group=VIEW_KEYS),
+        Binding("4", "show_view('history')", "History", group=VIEW_KEYS),
         Binding("colon", "command_bar", "Command"),
         Binding("escape", "go_back", "Back", show=False),
         Binding("x", "cancel_command", "Cancel run"),
@@ -149,7 +151,7 @@ class CtreeApp(App[None]):
             yield ContentView(store=self.store, workspace=self.workspace, id="content")
             yield HistoryView(store=self.store, prune_policy=self.prune_policy, id="history")
         yield StatusBar(id="status")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self._log_handler.install()
@@ -241,9 +243,9 @@ class CtreeApp(App[None]):
             self.command_bar.close()
             self._focus_view(self.current_view)
         self.refresh_bindings()
-        if run.live or run.quiet:
+        if run.quiet:
             self.notify(f"started `{run.line}`", timeout=2)
-        else:
+        elif not run.live:  # a live one is announced when its session starts
             screen = OutputScreen(line=run.line)
             self._output_screens[run.run_id] = screen
             self.push_screen(screen)
@@ -305,7 +307,7 @@ class CtreeApp(App[None]):
         for row in started:
             record = row.record
             status.last_change = (record.command, "started")
-            self.notify(f"{record.command} started (pid {record.pid}) — 2 follows it",
+            self.notify(f"{record.command} started in pid {record.pid}",
                         title="operation started", timeout=4)
         for row in ended:
             record = row.record

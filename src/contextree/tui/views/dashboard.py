@@ -79,7 +79,7 @@ class DashboardView(Vertical):
         self.query_one("#active-box").border_title = "Active operations"
         self.query_one("#recent-box").border_title = "Recent sessions"
         self.query_one("#active", DataTable).add_columns(
-            "session", "command", "progress", "running", "events", "owner")
+            "session", "command", "progress", "running", "events", "pid")
         self.query_one("#recent", DataTable).add_columns(
             "session", "started", "command", "duration", "status", "events")
 
@@ -160,19 +160,20 @@ class DashboardView(Vertical):
 def active_cells(row: SessionRow, short: dict[str, str]) -> tuple[str | Text, ...]:
     """An operation running now: its progress first, then how long, then who runs it."""
     record = row.record
-    owner = f"pid {record.pid}" + (f" on {record.host}" if record.host != HOST else "")
+    owner = f"{record.pid}" + (f"@{record.host}" if record.host != HOST else "")
     return (short.get(row.session_id, row.session_id), record.command,
-            Text(format_progress(row.progress), style="cyan"), format_ms(row.duration_ms),
-            format_count(row.event_count), owner)
+            Text(format_progress(row.progress), style="cyan"),
+            Text(format_ms(row.duration_ms), justify="right"),
+            Text(format_count(row.event_count), justify="right"), owner)
 
 
 def recent_cells(row: SessionRow, short: dict[str, str],
                  now_s: float) -> tuple[str | Text, ...]:
     record = row.record
     return (short.get(row.session_id, row.session_id), format_start(record.started_at, now_s),
-            record.command, format_ms(row.duration_ms),
+            record.command, Text(format_ms(row.duration_ms), justify="right"),
             Text(row.status, style=SESSION_STYLES.get(row.status, "")),
-            format_count(row.event_count))
+            Text(format_count(row.event_count), justify="right"))
 
 
 def coverage_text(coverage: dict[str, tuple[int, int]]) -> Text:

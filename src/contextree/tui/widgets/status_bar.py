@@ -57,7 +57,8 @@ class StatusBar(Static):
         return text
 
     def _left(self, *, with_change: bool) -> Text:
-        text = Text(f" {self.view} ", style="bold reverse")
+        text = Text()
+        text.append(f" {self.view} ", style="bold reverse")
         if self.running:
             text.append("  ")
             text.append(f"● {self.running} running", style="bold cyan")
@@ -69,7 +70,8 @@ class StatusBar(Static):
         return text
 
     def _freshness(self) -> Text:
-        text = Text("freshness ", style="dim")
+        text = Text()
+        text.append("freshness ", style="dim")
         if self.freshness is None:
             text.append("—", style="dim")
         else:

@@ -1,0 +1,81 @@
+"""The footer: the keys that always work first, then the current view's, at any width.
+
+Textual's footer lists the focused widget's keys first and the app's last, so a narrow
+terminal cut off `:`, `?` and `q`. This one puts the pinned global actions first (`PINNED`, in
+that order; the view keys `1`–`4` as one compact group), then every other shown binding in
+Textual's order, and is compact below `WIDE_COLUMNS`: what does not fit is what matters least.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer
+from textual.widgets._footer import FooterKey, FooterLabel, KeyGroup
+
+PINNED = ("command_bar", "toggle_help", "quit", "cancel_command", "show_view")
+"""Global actions shown before any view's, in this order."""
+WIDE_COLUMNS = 140
+
+
+class KeyFooter(Footer):
+    """A `Footer` whose first keys are the global ones; see the module docstring."""
+
+    DEFAULT_CSS = """
+    KeyFooter FooterLabel { padding: 0 1 0 0; margin: 0; }
+    """
+
+    def on_resize(self) -> None:
+        self.compact = self.size.width < WIDE_COLUMNS
+
+    def compose(self) -> ComposeResult:
+        if not self._bindings_ready:
+            return
+        shown = [(binding, enabled, tooltip) for (_, binding, enabled, tooltip)
+                 in self.screen.active_bindings.values() if binding.show]
+        by_action: dict[str, list[tuple[Binding, bool, str]]] = {}
+        for binding, enabled, tooltip in shown:
+            by_action.setdefault(binding.action, []).append((binding, enabled, tooltip))
+        self.styles.grid_size_columns = len(by_action)
+        yield from self._keys(ordered(by_action))
+
+    def _keys(self, groups: list[list[tuple[Binding, bool, str]]]) -> Iterator[
+            FooterKey | KeyGroup | FooterLabel]:
+        index = 0
+        while index < len(groups):
+            binding, enabled, tooltip = groups[index][0]
+            group = binding.group
+            run = [groups[index]]
+            while group is not None and index + len(run) < len(groups) \
+                    and groups[index + len(run)][0][0].group is group:
+                run.append(groups[index + len(run)])
+            index += len(run)
+            if group is None or len(run) == 1:
+                yield self._key(binding, enabled, tooltip, binding.description)
+                continue
+            with KeyGroup(classes="-compact" if group.compact else ""):
+                for member in run:
+                    key, key_enabled, key_tooltip = member[0]
+                    yield self._key(key, key_enabled, key_tooltip or key.description, "",
+                                    classes="-grouped")
+            yield FooterLabel(group.description)
+
+    def _key(self, binding: Binding, enabled: bool, tooltip: str, description: str,
+             classes: str = "") -> FooterKey:
+        return FooterKey(binding.key, self.app.get_key_display(binding), description,
+                         binding.action, disabled=not enabled, tooltip=tooltip,
+                         classes=classes).data_bind(compact=Footer.compact)
+
+
+def ordered(by_action: dict[str, list[tuple[Binding, bool, str]]]
+            ) -> list[list[tuple[Binding, bool, str]]]:
+    """The pinned actions first, in `PINNED` order, then the others as they came."""
+    def rank(item: tuple[int, str]) -> tuple[int, int]:
+        position, action = item
+        name = action.split("(", 1)[0]
+        return (PINNED.index(name) if name in PINNED else len(PINNED), position)
+
+    actions = [action for _, action in sorted(enumerate(by_action), key=rank)]
+    return [by_action[action] for action in actions]
