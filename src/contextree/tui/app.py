@@ -16,6 +16,9 @@ like any other (found by the child's pid); a short one shows its output.
 | `:` | command bar: run any `ctree` command |
 | `escape` | back to the previous view |
 | `x` | cancel the command started here that runs (as Ctrl-C would) |
+| `[` / `]` | replay: back / forward 10 % of the session's events |
+| `{` / `}` | replay: to the start / to the end |
+| `R` | replay: restart from the first event |
 | `?` | the keys of the current view, then the global ones |
 | `q` | quit (asks first while a command started here runs: leave it, cancel it, stay) |
 """
@@ -42,6 +45,7 @@ from contextree.tui.command_history import HISTORY_FILE, CommandHistory
 from contextree.tui.commands import CANCEL_WAIT_S, CommandRunner, running_summary
 from contextree.tui.completion import Completion, KnownValues, complete
 from contextree.tui.data import SessionRow, StoreSnapshot, operation_changes
+from contextree.tui.feeds import ReplayFeed
 from contextree.tui.format import format_ms
 from contextree.tui.log_to_ui import UiLogHandler
 from contextree.tui.messages import (
@@ -66,6 +70,8 @@ from contextree.tui.widgets.status_bar import StatusBar
 
 VIEWS = ("dashboard", "session", "content", "history")
 VIEW_KEYS = Binding.Group("views", compact=True)
+SEEK_KEYS = Binding.Group("seek ±10%", compact=True)
+REPLAY_ACTIONS = frozenset({"seek", "seek_end", "restart_replay"})
 DEFAULT_PRUNE_POLICY = (DEFAULT_MAX_AGE_S, DEFAULT_MAX_COUNT)
 SESSIONS_COMPLETED = 20
 ENDED_SEVERITY: dict[str, SeverityLevel] = {"completed": "information", "failed": "error",
@@ -92,6 +98,11 @@ class CtreeApp(App[None]):
         Binding("colon", "command_bar", "Command"),
         Binding("escape", "go_back", "Back", show=False),
         Binding("x", "cancel_command", "Cancel run"),
+        Binding("left_square_bracket", "seek(-0.1)", "−10%", group=SEEK_KEYS),
+        Binding("right_square_bracket", "seek(0.1)", "+10%", group=SEEK_KEYS),
+        Binding("left_curly_bracket", "seek_end(0)", "Start", show=False),
+        Binding("right_curly_bracket", "seek_end(1)", "End", show=False),
+        Binding("R", "restart_replay", "Restart"),
         Binding("question_mark", "toggle_help", "Keys"),
         Binding("q", "quit", "Quit"),
     ]
@@ -142,6 +153,7 @@ class CtreeApp(App[None]):
         self._view_history: list[str] = []
         self._snapshots = 0
         self._snapshot: StoreSnapshot | None = None
+        self._replay_paused = False
 
     def compose(self) -> ComposeResult:
         with ContentSwitcher(initial=self.start_view, id="views"):
@@ -151,7 +163,7 @@ class CtreeApp(App[None]):
             yield ContentView(store=self.store, workspace=self.workspace, id="content")
             yield HistoryView(store=self.store, prune_policy=self.prune_policy, id="history")
         yield StatusBar(id="status")
-        yield KeyFooter()
+        yield KeyFooter(labeller=self.binding_label)
 
     def on_mount(self) -> None:
         self._log_handler.install()
@@ -348,6 +360,12 @@ class CtreeApp(App[None]):
         status = self.query_one(StatusBar)
         status.session = message.label
         status.freshness = message.freshness
+        feed = self.session_view.replay_feed
+        status.replay = replay_text(feed) if feed is not None else ""
+        paused = feed is not None and feed.paused
+        if paused != self._replay_paused:  # the footer's pause key reads Pause or Resume
+            self._replay_paused = paused
+            self.refresh_bindings()
 
     def on_run_command(self, message: RunCommand) -> None:
         self.run_command(message.line, quiet=message.quiet)
@@ -388,6 +406,9 @@ class CtreeApp(App[None]):
             return len(self.screen_stack) == 1  # not behind a dialog
         if action == "cancel_command":  # shown only while a command started here runs
             return self.runner is not None and bool(self.runner.running())
+        if action in REPLAY_ACTIONS:  # shown only while a replay is on screen
+            return len(self.screen_stack) == 1 and self.current_view == "session" \
+                and self.session_view.replay_feed is not None
         return True
 
     def action_show_view(self, name: str) -> None:
@@ -402,6 +423,28 @@ class CtreeApp(App[None]):
         if not bar.is_mounted:
             await self.mount(bar, before=self.query_one(StatusBar))
         bar.open()
+
+    def action_seek(self, fraction: float) -> None:
+        feed = self.session_view.replay_feed
+        if feed is not None:
+            feed.seek_by(fraction)
+
+    def action_seek_end(self, end: int) -> None:
+        feed = self.session_view.replay_feed
+        if feed is not None:
+            feed.seek(feed.total if end else 0)
+
+    def action_restart_replay(self) -> None:
+        feed = self.session_view.replay_feed
+        if feed is not None:
+            feed.restart()
+
+    def binding_label(self, binding: Binding) -> str:
+        """What a footer key says now: `Resume` for the replay's pause key while paused."""
+        feed = self.session_view.replay_feed if self.current_view == "session" else None
+        if binding.action == "toggle_pause" and feed is not None and feed.paused:
+            return "Resume"
+        return binding.description
 
     def action_cancel_command(self) -> None:
         """Cancel the newest command started here that still runs."""
@@ -454,4 +497,14 @@ def ended_text(row: SessionRow) -> str:
         text += f" in {format_ms(row.duration_ms)}"
     if record.error and row.status != "completed":
         text += f": {record.error.splitlines()[0]}"
+    return text
+
+
+def replay_text(feed: ReplayFeed) -> str:
+    """`⏸ 120/735 · #120 level_started`: where a replay is and the last event it applied."""
+    state = "⏸" if feed.paused else "▶"
+    text = f"{state} {feed.position:,}/{feed.total:,}"
+    event = feed.last_event
+    if event is not None:
+        text += f" · #{event.seq} {event.type}"
     return text

@@ -10,7 +10,9 @@ for the UI (the events are durable in the store, so waiting loses nothing).
   guarantees equal to a live run), then follows new commits with `Follower.wait`, from this
   process or any other, until the session ends or its owner dies (`interrupted`).
 - `ReplayFeed` re-feeds a finished session's events at a chosen speed relative to their
-  original timing (gaps capped), with pause and single-step.
+  original timing (gaps capped), with pause, single-step and seek (by a fraction of the
+  session, to its start or end; a seek backwards hands over a fresh state and replays the
+  events up to the new position at once). It stays ready for a seek after the last event.
 
 No Textual here: the UI passes `wake`, which posts a message.
 """
@@ -176,7 +178,10 @@ class ReplayFeed(Feed):
         self._real: list[float] = []  # each event's original epoch time
         self._anchor_replay = 0.0
         self._anchor_wall = time.monotonic()
+        self._seek_to: int | None = None
+        self._events: list[Event] = []
         self.position = 0
+        """How many events have been handed over (the next one's index)."""
         self.total = 0
 
     # -- controls (called from the UI thread) ---------------------------------------------
@@ -209,6 +214,32 @@ class ReplayFeed(Feed):
             self._steps += max(0, count)
             self._cond.notify_all()
 
+    def seek(self, position: int) -> None:
+        """Jump to just after the `position`-th event (0: the start; `total`: the end)."""
+        with self._cond:
+            self._seek_to = max(0, min(self.total, position))
+            self._steps = 0
+            self._cond.notify_all()
+
+    def seek_by(self, fraction: float) -> None:
+        """Jump by `fraction` of the session's events (±0.1: ten per cent either way)."""
+        with self._cond:
+            base = self._seek_to if self._seek_to is not None else self.position
+        self.seek(base + round(fraction * self.total))
+
+    def restart(self) -> None:
+        """Play again from the first event."""
+        with self._cond:
+            self._paused = False
+        self.seek(0)
+
+    @property
+    def last_event(self) -> Event | None:
+        """The last event handed over (what the view shows it has applied)."""
+        with self._cond:
+            return self._events[self.position - 1] if 0 < self.position <= len(self._events) \
+                else None
+
     def now(self) -> float:
         """The replayed clock: the original time the replay has reached (epoch seconds)."""
         with self._cond:
@@ -234,14 +265,43 @@ class ReplayFeed(Feed):
         record = self._record()
         events = self.store.read_events(self.session_id)
         self._build_timeline(events)
-        self.total = len(events)
+        with self._cond:
+            self._events = events
+            self.total = len(events)
         self._hand_over(state=SessionState())
-        while self.position < self.total and not self._stop.is_set():
-            batch = self._next_batch(events)
-            if batch:
-                self._hand_over(events=batch)
-        if self.position >= self.total:
-            self._hand_over(record=record, finished=True)
+        ended = False
+        while not self._stop.is_set():
+            if self._apply_seek(events):
+                ended = False
+            elif self.position < self.total:
+                batch = self._next_batch(events)
+                if batch:
+                    self._hand_over(events=batch)
+            elif not ended:
+                self._hand_over(record=record, finished=True)
+                ended = True
+            else:
+                with self._cond:
+                    if self._seek_to is None and not self._stop.is_set():
+                        self._cond.wait(0.25)
+
+    def _apply_seek(self, events: list[Event]) -> bool:
+        """Move to a requested position: forwards, hand the skipped events over; backwards,
+        a fresh state and the events up to the position. False if none was requested."""
+        with self._cond:
+            target, self._seek_to = self._seek_to, None
+            if target is None:
+                return False
+            backwards = target < self.position
+            batch = events[:target] if backwards else events[self.position:target]
+            self.position = target
+            self._anchor_replay = self._timeline[target - 1] if target else 0.0
+            self._anchor_wall = time.monotonic()
+        if backwards:
+            self._hand_over(state=SessionState(), events=batch)
+        elif batch:
+            self._hand_over(events=batch)
+        return True
 
     def _build_timeline(self, events: list[Event]) -> None:
         timeline: list[float] = []

@@ -219,7 +219,7 @@ class SessionView(Vertical):
             self.notify(batch.error, title="session", severity="error")
         if batch.state is not None:
             self._all_paths, self._shown_rows = [], None
-            self.state = batch.state
+            self.state, self.finished = batch.state, False  # a replay may restart
             self._followed_live = batch.state.status == ACTIVE
             self.query_one(NodeList).follow_activity = self._followed_live
             self.refresh_bindings()

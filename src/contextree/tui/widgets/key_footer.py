@@ -4,11 +4,12 @@ Textual's footer lists the focused widget's keys first and the app's last, so a 
 terminal cut off `:`, `?` and `q`. This one puts the pinned global actions first (`PINNED`, in
 that order; the view keys `1`–`4` as one compact group), then every other shown binding in
 Textual's order, and is compact below `WIDE_COLUMNS`: what does not fit is what matters least.
+A `labeller` may say what a key does now (`Resume` for `Pause` while a replay is paused).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -18,6 +19,8 @@ from textual.widgets._footer import FooterKey, FooterLabel, KeyGroup
 PINNED = ("command_bar", "toggle_help", "quit", "cancel_command", "show_view")
 """Global actions shown before any view's, in this order."""
 WIDE_COLUMNS = 140
+Labeller = Callable[[Binding], str]
+"""What a binding says now (e.g. `Resume` for `Pause` while paused)."""
 
 
 class KeyFooter(Footer):
@@ -26,6 +29,10 @@ class KeyFooter(Footer):
     DEFAULT_CSS = """
     KeyFooter FooterLabel { padding: 0 1 0 0; margin: 0; }
     """
+
+    def __init__(self, *, labeller: Labeller | None = None) -> None:
+        super().__init__()
+        self._labeller = labeller
 
     def on_resize(self) -> None:
         self.compact = self.size.width < WIDE_COLUMNS
@@ -53,7 +60,8 @@ class KeyFooter(Footer):
                 run.append(groups[index + len(run)])
             index += len(run)
             if group is None or len(run) == 1:
-                yield self._key(binding, enabled, tooltip, binding.description)
+                label = self._labeller(binding) if self._labeller else binding.description
+                yield self._key(binding, enabled, tooltip, label)
                 continue
             with KeyGroup(classes="-compact" if group.compact else ""):
                 for member in run:

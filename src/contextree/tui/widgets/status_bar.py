@@ -33,6 +33,8 @@ class StatusBar(Static):
     """`(p50, p95)` of emit → painted in milliseconds, None before the first live event."""
     running: reactive[int] = reactive(0)
     """Operations running now, in any process."""
+    replay: reactive[str] = reactive("")
+    """Where the replay on screen is and the last event it applied, or empty."""
     last_change: reactive[tuple[str, str] | None] = reactive(None)
     """`(command, what)` of the last operation that started or ended; `what` is `started`
     or its final status."""
@@ -59,6 +61,9 @@ class StatusBar(Static):
     def _left(self, *, with_change: bool) -> Text:
         text = Text()
         text.append(f" {self.view} ", style="bold reverse")
+        if self.replay:
+            text.append("  ")
+            text.append(self.replay, style="bold magenta")
         if self.running:
             text.append("  ")
             text.append(f"● {self.running} running", style="bold cyan")
