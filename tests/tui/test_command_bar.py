@@ -212,8 +212,10 @@ async def test_dashboard_g_and_s_run_generate_and_scan(workspace: Workspace,
                          "the coverage per agent", CHILD_TIMEOUT_S)
 
 
-async def test_help_lists_every_binding_from_the_bindings(workspace: Workspace,
-                                                          store: EventStore) -> None:
+async def test_help_lists_the_current_view_first_then_global_keys_and_no_builtins(
+        workspace: Workspace, store: EventStore) -> None:
+    from textual.widgets import DataTable, Input, Tree
+
     from contextree.tui.views.content import ContentView
     from contextree.tui.views.dashboard import DashboardView
     from contextree.tui.views.history import HistoryView
@@ -224,16 +226,32 @@ async def test_help_lists_every_binding_from_the_bindings(workspace: Workspace,
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
-        titles = [title for title, _ in app.screen.sections]
-        assert titles[:5] == ["Everywhere", "Dashboard (1)", "Session (2)", "Content (3)",
-                              "History (4)"]
-        described = {description for _, rows in app.screen.sections for _, description in rows}
+        sections = app.screen.sections
+        titles = [title for title, _ in sections]
+        assert titles[:3] == ["Dashboard (1) — this view", "Everywhere", "Command bar (:)"]
+        assert {"Session (2)", "Content (3)", "History (4)"} <= set(titles)
+        assert not any("built in" in title for title in titles)
+        dashboard_rows = dict(sections[0][1])
+        assert dashboard_rows["g"] == "Generate"
+        assert dashboard_rows["enter"].startswith("open the highlighted session")
+        assert "click" in dashboard_rows and "wheel" in dashboard_rows
+        everywhere = dict(sections[1][1])
+        assert everywhere["?"] == "Keys" and everywhere["q"] == "Quit"
+        assert everywhere[":"] == "Command" and everywhere["x"] == "Cancel run"
+        described = {description for _, rows in sections for _, description in rows}
         for owner in (CtreeApp, DashboardView, SessionView, ContentView, HistoryView,
                       CommandBar):
             for binding in owner.BINDINGS:
                 assert getattr(binding, "description", None) in described, binding
-        content_rows = dict(app.screen.sections[3][1])
-        assert content_rows["d"] == "Diff" and content_rows["a"] == "Agent"
-        assert dict(app.screen.sections[0][1])["?"] == "Keys"
+        builtin_only = {"Cursor up", "Cursor Up", "Copy selected text", "Delete character left",
+                        "Select", "Toggle"}  # DataTable, Input and Tree's own keys
+        assert builtin_only <= {getattr(binding, "description", "") for widget in
+                                (DataTable, Tree, Input) for binding in widget.BINDINGS}
+        assert not builtin_only & described
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
+        await pilot.press("4", "question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        assert app.screen.sections[0][0] == "History (4) — this view"
+        assert dict(app.screen.sections[0][1])["d"] == "Delete"
+

@@ -7,7 +7,13 @@ import calendar
 import time
 
 from contextree.tui.data import Progress
-from contextree.tui.format import format_progress, format_start, plural, unique_prefixes
+from contextree.tui.format import (
+    format_progress,
+    format_start,
+    plural,
+    skip_reason_text,
+    unique_prefixes,
+)
 
 
 def test_times_are_local_and_as_short_as_the_day_allows() -> None:
@@ -57,3 +63,10 @@ def test_progress_reads_done_total_percent_and_a_level_counted_from_one() -> Non
     assert format_progress(Progress(done=1234, total=None)) == "1,234 nodes"
     assert format_progress(Progress(done=1, total=None)) == "1 node"
     assert format_progress(None) == "starting…"
+
+
+def test_skip_reasons_are_words_a_user_understands() -> None:
+    assert skip_reason_text("head_reuse") == "up to date"
+    assert skip_reason_text("parent_of_failed") == "a child failed"
+    assert skip_reason_text("some_new_reason") == "some new reason"
+    assert skip_reason_text(None) == "skipped"

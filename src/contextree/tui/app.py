@@ -459,11 +459,11 @@ class CtreeApp(App[None]):
         if isinstance(self.screen, HelpScreen):
             self.screen.dismiss(None)
             return
-        self.push_screen(HelpScreen(help_sections(self, extra=[
+        self.push_screen(HelpScreen(help_sections(self, current=self.current_view, extra=[
             ("Command bar (:)", [CommandBar]),
-            ("Confirmation", [ConfirmDialog]),
             ("Command output", [OutputScreen]),
-            ("Keys (?)", [HelpScreen]),
+            ("Quitting while a command runs", [QuitDialog]),
+            ("Confirmation", [ConfirmDialog]),
         ])))
 
     async def action_quit(self) -> None:

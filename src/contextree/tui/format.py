@@ -41,6 +41,7 @@ __all__ = [
     "node_summary",
     "plural",
     "short_id",
+    "skip_reason_text",
     "ts_epoch",
     "unique_prefixes",
 ]
@@ -148,6 +149,17 @@ def format_bytes(size: int | None) -> str:
     return "—" if size is None else sizes.format_bytes(size)
 
 
+SKIP_REASONS = {"head_reuse": "up to date", "parent_of_failed": "a child failed"}
+"""Why a node was skipped, in words a user understands (the event says `head_reuse`)."""
+
+
+def skip_reason_text(reason: str | None) -> str:
+    """`up to date`, `a child failed`; an unknown reason as written, without underscores."""
+    if not reason:
+        return "skipped"
+    return SKIP_REASONS.get(reason, reason.replace("_", " "))
+
+
 def format_seconds(seconds: float) -> str:
     """A live timer: `0.4 s`, `12.3 s`, `2m05s`."""
     return format_ms(max(0, int(seconds * 1000)))
@@ -167,7 +179,7 @@ def node_summary(node: NodeState, now_s: float) -> str:
     if status == FAILED:
         return (node.error or "failed").splitlines()[0]
     if status == SKIPPED:
-        return (node.skip_reason or "skipped").replace("_", " ")
+        return skip_reason_text(node.skip_reason)
     if status == COMPLETED:
         return format_ms(node.duration_ms if node.duration_ms is not None else node.provider_ms)
     if status == QUEUED:

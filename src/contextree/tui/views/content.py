@@ -55,6 +55,10 @@ class ContentView(Horizontal):
     """The workspace tree and the selected node's context; see the module docstring."""
 
     HELP_TITLE = "Content (3)"
+    HELP_POINTER: ClassVar[list[tuple[str, str]]] = [
+        ("enter", "show the node's context; on a directory, open or close it"),
+        ("click", "select a node; click a directory's arrow to open it"),
+    ]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("g", "generate(False)", "Generate"),
         Binding("f", "generate(True)", "Force"),

@@ -52,6 +52,11 @@ class DashboardView(Vertical):
     """Workspace summary, active operations and recent sessions."""
 
     HELP_TITLE = "Dashboard (1)"
+    HELP_POINTER: ClassVar[list[tuple[str, str]]] = [
+        ("enter", "open the highlighted session (live while it runs)"),
+        ("tab", "next table"),
+        ("click", "highlight a session; click it again to open it"),
+    ]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("g", "run('context generate')", "Generate"),
         Binding("s", "run('scan')", "Scan"),

@@ -90,6 +90,10 @@ class HistoryView(Vertical):
     """All sessions, with filter, open, replay, delete and prune."""
 
     HELP_TITLE = "History (4)"
+    HELP_POINTER: ClassVar[list[tuple[str, str]]] = [
+        ("enter", "open the highlighted session (live while it runs)"),
+        ("click", "highlight a session; click it again to open it"),
+    ]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter"),
         Binding("r", "replay", "Replay"),

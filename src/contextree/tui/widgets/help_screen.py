@@ -1,9 +1,10 @@
-"""Every key of the TUI, read from the bindings themselves (`?`).
+"""The keys of the TUI, read from the bindings themselves (`?`): the current view's first.
 
-`help_sections(app)` walks the app, its screen, each view and every widget inside it, the
-command bar and the dialogs, and lists each class's `BINDINGS`: a key added to any of them
-appears here with no list to keep up to date. Keys of the same action are shown together;
-the built-in Textual widgets' keys (tables, trees, text input, scrolling) come last.
+`help_sections(app, current=…)` lists the current view's keys (its own and its widgets'
+`BINDINGS`, then Enter and the mouse), the keys that work everywhere, the command bar's and
+the dialogs', then the other views': a key added to any of them appears here with no list to
+keep up to date. Keys of the same action are shown together. Textual's own widgets' keys
+(tables, trees, text input) are the usual ones and are not listed.
 
 | Key | Action |
 |---|---|
@@ -20,7 +21,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.dom import DOMNode
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widgets import ContentSwitcher, Static
 
 HelpRow = tuple[str, str]
@@ -28,7 +29,7 @@ HelpSection = tuple[str, list[HelpRow]]
 
 
 class HelpScreen(ModalScreen[None]):
-    """The keys of every view; see the module docstring."""
+    """The keys, the current view's first; see the module docstring."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,question_mark", "close", "Close"),
@@ -61,41 +62,46 @@ class HelpScreen(ModalScreen[None]):
         self.dismiss(None)
 
 
-def help_sections(app: App[Any], *, extra: Iterable[tuple[str, Iterable[type[DOMNode]]]] = ()
+def help_sections(app: App[Any], *, current: str | None = None,
+                  extra: Iterable[tuple[str, Iterable[type[DOMNode]]]] = ()
                   ) -> list[HelpSection]:
-    """The sections of the help: everywhere, each view, then `extra` (title, classes), then
-    the built-in widgets' keys."""
+    """The sections of the help: the `current` view (its keys, then Enter and the mouse), the
+    keys that work everywhere, `extra` (title, classes), then the other views. Only
+    contextree's own bindings (and the app's built-in quit): Textual's widgets' own keys
+    (tables, trees, text input) are the usual ones and are left out."""
     base_screen = app.screen_stack[0] if app.screen_stack else app.screen
-    builtin: dict[str, type[DOMNode]] = {}
+    views = [view for switcher in base_screen.query(ContentSwitcher)
+             for view in switcher.children]
+    shown = [view for view in views if view.id == current]
+    others = [view for view in views if view.id != current]
     sections: list[HelpSection] = []
-
-    def add(title: str, classes: Iterable[type[DOMNode]]) -> None:
-        classes = list(dict.fromkeys(classes))
-        for cls in classes:
-            for klass in cls.__mro__:
-                if _is_builtin(klass) and klass.__dict__.get("BINDINGS"):
-                    builtin.setdefault(klass.__name__, klass)
-        rows = own_rows(app, classes)
+    for view in shown:
+        sections.append(view_section(app, view, suffix=" — this view"))
+    everywhere = own_rows(app, [type(app), type(base_screen)])
+    everywhere += [row for row in rows_of(app, _own_bindings(App)) if row not in everywhere]
+    sections.append(("Everywhere", everywhere))
+    for title, classes in extra:
+        rows = own_rows(app, list(dict.fromkeys(classes)))
         if rows:
             sections.append((title, rows))
+    sections.extend(view_section(app, view) for view in others)
+    return [(title, rows) for title, rows in sections if rows]
 
-    add("Everywhere", [type(app), type(base_screen)])
-    for switcher in base_screen.query(ContentSwitcher):
-        for view in switcher.children:
-            title = getattr(view, "HELP_TITLE", None) or (view.id or type(view).__name__)
-            add(title, (type(node) for node in view.walk_children(with_self=True)))
-    for title, classes in extra:
-        add(title, classes)
-    for name, klass in builtin.items():
-        if klass in (App, Screen):
-            rows = rows_of(app, _own_bindings(klass))
-            if rows:
-                sections[0][1].extend(row for row in rows if row not in sections[0][1])
-            continue
-        rows = rows_of(app, _own_bindings(klass))
-        if rows:
-            sections.append((f"{name} (built in)", rows))
-    return sections
+
+POINTER_ROWS: list[HelpRow] = [
+    ("click", "select a row or an entry"),
+    ("wheel", "scroll"),
+]
+"""The mouse, in every view; a view adds its own Enter and mouse rows as `HELP_POINTER`."""
+
+
+def view_section(app: App[Any], view: DOMNode, suffix: str = "") -> HelpSection:
+    """A view's keys (its own and its widgets'), then its Enter and mouse rows."""
+    title = getattr(view, "HELP_TITLE", None) or (view.id or type(view).__name__)
+    rows = own_rows(app, (type(node) for node in view.walk_children(with_self=True)))
+    pointer: list[HelpRow] = list(getattr(view, "HELP_POINTER", []))
+    pointer += [row for row in POINTER_ROWS if row[0] not in {keys for keys, _ in pointer}]
+    return (title + suffix, rows + [row for row in pointer if row not in rows])
 
 
 def own_rows(app: App[Any], classes: Iterable[type[DOMNode]]) -> list[HelpRow]:
