@@ -101,7 +101,7 @@ async def test_status_bar_shows_the_last_applied_event_and_footer_says_resume(
         status = app.query_one(StatusBar)
         await wait_until(pilot, lambda: f"#{last.seq} {last.type}" in status.replay,
                          "the last applied event")
-        assert status.replay.startswith(f"⏸ {feed.position}/{len(events):,}")
+        assert status.replay.startswith(f"paused {feed.position}/{len(events):,}")
         await pilot.press("space")
         await wait_until(pilot, lambda: footer_labels(app).get("space") == "Pause",
                          "the footer saying Pause again")

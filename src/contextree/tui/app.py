@@ -501,8 +501,8 @@ def ended_text(row: SessionRow) -> str:
 
 
 def replay_text(feed: ReplayFeed) -> str:
-    """`⏸ 120/735 · #120 level_started`: where a replay is and the last event it applied."""
-    state = "⏸" if feed.paused else "▶"
+    """`paused 120/735 · #120 level_started`: where a replay is, the last event it applied."""
+    state = "paused" if feed.paused else "▶"
     text = f"{state} {feed.position:,}/{feed.total:,}"
     event = feed.last_event
     if event is not None:
