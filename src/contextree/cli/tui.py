@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import click
 
-from contextree.cli.common import CliContext, open_store, pass_cli, sessions_policy
+from contextree.cli.common import CliContext, pass_cli, sessions_policy
 from contextree.errors import ContextreeError, UsageError
+from contextree.progress import EventStore
 from contextree.progress.retention import DEFAULT_MAX_AGE_S, DEFAULT_MAX_COUNT
 
 
@@ -39,7 +40,7 @@ def tui(cli: CliContext, session_ref: str | None, show_list: bool, replay_ref: s
         policy = sessions_policy(cli.workspace)
     except ContextreeError:
         policy = (DEFAULT_MAX_AGE_S, DEFAULT_MAX_COUNT)
-    store = open_store(cli)
+    store = EventStore.open_readonly(cli.workspace.store_path)  # the TUI never writes
     try:
         session_id = store.resolve_session_id(session_ref) if session_ref else None
         replay_id = store.resolve_session_id(replay_ref) if replay_ref else None
