@@ -40,8 +40,13 @@ def open_app(workspace: Workspace, store: EventStore) -> CtreeApp:
 
 
 async def type_line(pilot: Any, line: str) -> None:
-    await pilot.press("colon", *("space" if character == " " else character
-                                 for character in line))
+    """Open the command bar, wait until its input has the focus, then type `line` (a key
+    pressed before would reach the view: `s` would start a scan)."""
+    app = pilot.app
+    await pilot.press("colon")
+    await wait_until(pilot, lambda: app.command_bar_open and app.command_bar.input.has_focus,
+                     "the command bar focused")
+    await pilot.press(*("space" if character == " " else character for character in line))
 
 
 def error_text(app: CtreeApp) -> str:

@@ -36,7 +36,10 @@ def store(workspace: Workspace) -> Any:
 
 async def start_watch(pilot: Any, app: CtreeApp) -> str:
     """Run `watch` from the command bar (it runs until stopped); return its session id."""
-    await pilot.press("colon", "w", "a", "t", "c", "h", "enter")
+    await pilot.press("colon")
+    await wait_until(pilot, lambda: app.command_bar_open and app.command_bar.input.has_focus,
+                     "the command bar focused")
+    await pilot.press("w", "a", "t", "c", "h", "enter")
     view = app.session_view
     await wait_until(pilot, lambda: view.state is not None
                      and view.state.event_types["watch_started"], "the watch started", 60)

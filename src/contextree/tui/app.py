@@ -423,6 +423,7 @@ class CtreeApp(App[None]):
         if not bar.is_mounted:
             await self.mount(bar, before=self.query_one(StatusBar))
         bar.open()
+        self.screen.set_focus(bar.input)  # now: a key typed right after `:` must reach it
 
     def action_seek(self, fraction: float) -> None:
         feed = self.session_view.replay_feed
