@@ -344,6 +344,9 @@ def _node_skipped(state: SessionState, data: dict[str, Any], ts: str) -> None:
         return
     node.skip_reason = data.get("reason")
     state.set_node_status(node, SKIPPED)
+    if node.level_index is not None:  # skipped inside the run (a child failed): in its level
+        level = state.levels.setdefault(node.level_index, LevelState(index=node.level_index))
+        level.add_path(node.path)
 
 
 # Queue and provider
@@ -425,7 +428,7 @@ def _provider_retrying(state: SessionState, data: dict[str, Any], ts: str) -> No
     attempt = _int(data.get("attempt")) or node.attempt + 1
     node.retries.append(
         RetryInfo(attempt=attempt, delay_ms=_int(data.get("delay_ms")) or 0,
-                  error=str(data.get("error") or ""))
+                  error=str(data.get("error") or ""), ts=ts)
     )
     state.set_node_status(node, RETRYING)
 

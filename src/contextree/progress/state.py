@@ -40,6 +40,8 @@ class RetryInfo:
     attempt: int
     delay_ms: int
     error: str
+    ts: str | None = None
+    """When the retry was scheduled: the next attempt is due `delay_ms` after it."""
 
 
 @dataclass
