@@ -64,6 +64,7 @@ class GenerationPlan:
     agent_id: str = "docs"
     frame_type: str = "context-docs"
     latency_ms: int = 40
+    retry_delay_ms: int = 250
     concurrency: int = 4
     plan_id: str = "5f1c0de5a11ce0b5"
     keep_going: bool = True
@@ -129,10 +130,20 @@ def generation_events(plan: GenerationPlan) -> Iterator[Planned]:
     at(2, "generation_started", {**base, "path": ".", "total_levels": total_levels,
                                  "total_nodes": plan.total_nodes})
     now, generated, failed = 3, 0, 0
-    for level_index, paths in enumerate(plan.levels):
+    blocked: set[str] = set()
+    for level_index, planned in enumerate(plan.levels):
         level_start = now
+        paths = [path for path in planned if path not in blocked]
+        for path in planned:
+            if path in blocked:  # an ancestor of a failed node (--keep-going)
+                at(now, "node_skipped", {**base, "node_id": hex_id(path), "path": path,
+                                         "agent_id": plan.agent_id,
+                                         "frame_type": plan.frame_type,
+                                         "reason": "parent_of_failed",
+                                         "level_index": level_index})
         at(now, "level_started", {**base, "level_index": level_index,
-                                  "total_levels": total_levels, "node_count": len(paths)})
+                                  "total_levels": total_levels, "node_count": len(paths),
+                                  "skipped_count": len(planned) - len(paths)})
         for priority, path in enumerate(paths):
             node = {"node_id": hex_id(path), "path": path}
             at(now, "node_generation_started", {**base, "level_index": level_index, **node,
@@ -144,6 +155,8 @@ def generation_events(plan: GenerationPlan) -> Iterator[Planned]:
         stop_here = plan.stop_after_level is not None and level_index + 1 >= plan.stop_after_level
         ok, bad, now = _run_level(plan, level_index, paths, level_start + 1, at, stop_here)
         generated, failed = generated + ok, failed + bad
+        blocked.update(parent for path in paths if path in plan.fail
+                       for parent in _ancestors(path))
         if stop_here:
             return _sorted(events)
         at(now, "level_completed", {**base, "level_index": level_index, "completed_count": ok,
@@ -164,6 +177,12 @@ def generation_events(plan: GenerationPlan) -> Iterator[Planned]:
                                     "duration_ms": now + 1, "generated": generated,
                                     "failed": failed, "skipped": len(plan.skipped)})
     return _sorted(events)
+
+
+def _ancestors(path: str) -> Iterator[str]:
+    while path != ".":
+        path = path.rsplit("/", 1)[0] if "/" in path else "."
+        yield path
 
 
 def _sorted(events: list[tuple[int, int, str, dict[str, Any]]]) -> Iterator[Planned]:
@@ -206,8 +225,9 @@ def _run_level(plan: GenerationPlan, level_index: int, paths: list[str], start: 
                                                   "error_kind": "timeout", "status_code": None,
                                                   "retryable": True})
                 at(t, "provider_request_retrying", {**provider, "attempt": attempt + 1,
-                                                    "delay_ms": 250, "error": error})
-                t += 250
+                                                    "delay_ms": plan.retry_delay_ms,
+                                                    "error": error})
+                t += plan.retry_delay_ms
                 attempt += 1
                 continue
             node = {"plan_id": plan.plan_id, "level_index": level_index,
@@ -366,14 +386,19 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=0.0, help="events per second")
     parser.add_argument("--latency-ms", type=int, default=40)
     parser.add_argument("--fail", default="", help="comma-separated paths that fail")
+    parser.add_argument("--retry", default="", help="comma-separated paths retried once")
+    parser.add_argument("--retry-delay-ms", type=int, default=250)
     parser.add_argument("--wait-for-go", action="store_true",
                         help="after SESSION, wait for a line on stdin before emitting")
     options = parser.parse_args()
     fail = frozenset(filter(None, options.fail.split(",")))
+    retry = frozenset(filter(None, options.retry.split(",")))
     if options.nodes:
-        plan = flat_plan(options.nodes, options.levels, latency_ms=options.latency_ms, fail=fail)
+        plan = flat_plan(options.nodes, options.levels, latency_ms=options.latency_ms, fail=fail,
+                         retry=retry, retry_delay_ms=options.retry_delay_ms)
     else:
-        plan = tree_plan(latency_ms=options.latency_ms, fail=fail)
+        plan = tree_plan(latency_ms=options.latency_ms, fail=fail, retry=retry,
+                         retry_delay_ms=options.retry_delay_ms)
     runtime = ProgressRuntime.open(options.store)
     with runtime.session("context.generate", {"path": "."}) as session:
         print(f"SESSION {session.session_id}", flush=True)
