@@ -11,7 +11,7 @@ from contextree.progress import ProgressRuntime, Session
 from contextree.progress.state import COMPLETED, FAILED, WAITING
 from contextree.tui.app import CtreeApp
 from contextree.tui.views.session import SessionView
-from contextree.tui.widgets.node_detail import NodeDetail
+from contextree.tui.widgets.node_detail import LABEL_WIDTH, NodeDetail
 from contextree.tui.widgets.node_list import NodeList
 from tests.tui.conftest import AppFactory, wait_until
 from tests.tui.synthetic import (
@@ -63,6 +63,11 @@ def send(session: Session, path: str) -> None:
 
 def detail_text(app: CtreeApp) -> str:
     return str(app.session_view.query_one(NodeDetail).query_one("#facts", Static).content)
+
+
+def unwrapped(text: str) -> str:
+    """The detail's text with long values joined again (they wrap under their label)."""
+    return text.replace("\n" + " " * LABEL_WIDTH, " ")
 
 
 def header_text(app: CtreeApp) -> str:
@@ -122,7 +127,7 @@ async def test_node_generation_failed_shows_the_error_in_the_detail(
         await wait_until(pilot, lambda: node_status(view, "src/bad.py") == FAILED, "failed")
         await pilot.press("down")
         await wait_until(pilot, lambda: nodes.highlighted_path == "src/bad.py", "cursor moved")
-        assert error in detail_text(app)
+        assert error in unwrapped(detail_text(app))
         assert "failed" in nodes.line_text(1)
         assert "provider rejected" in nodes.line_text(1)  # the error summary in the row
         session.end()
@@ -162,7 +167,8 @@ async def test_level_started_and_completed_drive_the_progress_model(
         session.end()
 
 
-async def test_h_and_l_change_the_level_shown(store: Any, make_app: AppFactory) -> None:
+async def test_h_and_l_move_one_level_and_stop_at_the_ends(store: Any,
+                                                           make_app: AppFactory) -> None:
     plan = tree_plan()
     session_id = write_session(store, generation_events(plan), session_id=fixed_ulid(T0, 1))
     app = make_app(session_id=session_id)
@@ -170,16 +176,24 @@ async def test_h_and_l_change_the_level_shown(store: Any, make_app: AppFactory) 
         view = app.session_view
         nodes = view.query_one(NodeList)
         await wait_until(pilot, lambda: view.finished and nodes.row_count, "session loaded")
-        assert view.selected_level == len(plan.levels) - 1  # the last level that ran
+        last = len(plan.levels) - 1
+        assert view.selected_level == last  # the last level that ran
         assert list(nodes.paths) == ["."]
-        await pilot.press("h")
-        assert list(nodes.paths) == plan.levels[-2]
-        for _ in range(len(plan.levels)):
-            await pilot.press("h")
-        assert view.selected_level is None  # every node of the session
-        assert nodes.row_count == plan.total_nodes
         await pilot.press("l")
-        assert list(nodes.paths) == plan.levels[0]
+        assert view.selected_level == last  # stops at the last level
+        await pilot.press("h")
+        assert sorted(nodes.paths) == sorted(plan.levels[-2])
+        for _ in range(len(plan.levels) + 2):
+            await pilot.press("h")
+        assert view.selected_level == 0 and not view.all_levels  # no position before level 1
+        assert sorted(nodes.paths) == sorted(plan.levels[0])
+        await pilot.press("l")
+        assert sorted(nodes.paths) == sorted(plan.levels[1])
+        await pilot.press("a")  # every node, explicitly
+        assert view.all_levels and nodes.row_count == plan.total_nodes
+        assert "All levels" in str(view.query_one("#activity-pane").border_title)
+        await pilot.press("l")  # back to one level, the one that was selected
+        assert not view.all_levels and view.selected_level == 1
 
 
 async def test_retry_shows_attempts_and_backoff(store: Any, make_app: AppFactory) -> None:
@@ -191,9 +205,8 @@ async def test_retry_shows_attempts_and_backoff(store: Any, make_app: AppFactory
         await wait_until(pilot, lambda: view.finished, "session loaded")
         for _ in range(len(plan.levels)):
             await pilot.press("h")
-        await pilot.press("l")
         assert view.query_one(NodeList).highlighted_path == "pkg0/pkg0/module_00.py"
-        text = detail_text(app)
+        text = " ".join(detail_text(app).split())  # notes wrap in their column
         assert "attempt 1" in text and "read timed out" in text
         assert "backoff" in text and "250 ms" in text and "before attempt 2" in text
         assert "attempt 2" in text
@@ -294,15 +307,15 @@ async def test_the_cursor_follows_the_nodes_in_flight_until_moved(
         send(session, "src/f40.py")
         runtime.flush()
         await wait_until(pilot, lambda: nodes.highlighted_path == "src/f40.py", "followed")
-        assert nodes.scroll_offset.y > 0  # scrolled to where the work is
-        await pilot.press("up")
-        assert nodes.highlighted_path == "src/f39.py"
+        assert nodes.cursor == 0 and nodes.scroll_offset.y == 0  # the work in flight on top
+        await pilot.press("down")
+        assert nodes.highlighted_path == "src/f00.py"
         send(session, "src/f50.py")
         session.emit("provider_response_received", {
             **request("src/f40.py"), "duration_ms": 5, "input_tokens": 1, "output_tokens": 1,
             "response_chars": 1})
         runtime.flush()
-        await wait_until(pilot, lambda: node_status(app.session_view, "src/f50.py") == WAITING,
-                         "the next request")
-        assert nodes.highlighted_path == "src/f39.py"  # the user's choice stays
+        await wait_until(pilot, lambda: nodes.paths[0] == "src/f50.py", "the next request on top")
+        assert nodes.highlighted_path == "src/f00.py"  # the user's choice stays
+        assert nodes.paths[-1] == "src/f40.py"  # done: at the bottom
         session.end()

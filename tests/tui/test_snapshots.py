@@ -82,6 +82,9 @@ def loaded(*keys: str, select: str | None = None, active: bool = False) -> RunBe
         if select is not None:
             nodes.cursor = list(nodes.paths).index(select)
             await pilot.pause()
+        detail = view.query_one("NodeDetail")
+        await wait_until(pilot, lambda: not detail.display or detail.settled,
+                         "the detail wrapped to its width")
 
     return run_before
 
@@ -105,17 +108,15 @@ def test_session_live_with_nodes_waiting(snap_compare: SnapCompare, make_app: Ap
 
 def test_session_failed_node_detail(snap_compare: SnapCompare, make_app: AppFactory,
                                     sessions: dict[str, str]) -> None:
-    # every node of the session (h × 4), the cursor on the failed node
+    # a run that ended with failures opens on its first failure, the detail shown
     app = make_app(session_id=sessions["failed"])
-    assert snap_compare(app, terminal_size=SIZE,
-                        run_before=loaded("h", "h", "h", "h", select=FAILING))
+    assert snap_compare(app, terminal_size=SIZE, run_before=loaded())
 
 
 def test_session_retry_timing(snap_compare: SnapCompare, make_app: AppFactory,
                               sessions: dict[str, str]) -> None:
     app = make_app(session_id=sessions["failed"])
-    assert snap_compare(app, terminal_size=SIZE,
-                        run_before=loaded("h", "h", "h", select=RETRIED))
+    assert snap_compare(app, terminal_size=SIZE, run_before=loaded(select=RETRIED))
 
 
 def test_session_scan_metrics(snap_compare: SnapCompare, make_app: AppFactory,
@@ -173,8 +174,10 @@ def test_replay_paused_after_steps(snap_compare: SnapCompare, make_app: AppFacto
         await pilot.press("n")
         await wait_until(pilot, lambda: view.state is not None
                          and view.state.event_count == target, "caught up")
-        # as a person would: jump to the top (which stops following the frontier, wherever
-        # the batches of the replay left it), then walk down to the retried node
+        # as a person would: order by path, jump to the top (which stops following the
+        # work in flight, wherever the batches of the replay left it), walk to the retried node
+        await pilot.press("s")
+        await wait_until(pilot, lambda: view.choice.order == "path", "ordered by path")
         nodes = view.query_one("NodeList")
         nodes.action_jump(0)
         await wait_until(pilot, lambda: nodes.cursor == 0 and nodes.scroll_offset.y == 0,

@@ -90,6 +90,8 @@ class CtreeApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "contextree"
+    session_view_class: ClassVar[type[SessionView]] = SessionView
+    """The session view to build (a benchmark swaps in one that paints differently)."""
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("1", "show_view('dashboard')", "Dashboard", group=VIEW_KEYS),
         Binding("2", "show_view('session')", "Session", group=VIEW_KEYS),
@@ -120,7 +122,6 @@ class CtreeApp(App[None]):
         prune_policy: tuple[float, int] = DEFAULT_PRUNE_POLICY,
         clock: Callable[[], float] = time.time,
         poll_interval: float = DEFAULT_POLL_INTERVAL_S,
-        per_event_paint: bool = False,
     ) -> None:
         super().__init__()
         if view not in VIEWS:
@@ -136,7 +137,6 @@ class CtreeApp(App[None]):
         self.prune_policy = prune_policy
         self.clock = clock
         self.poll_interval = poll_interval
-        self.per_event_paint = per_event_paint
         self.poller = StorePoller(store, wake=lambda: self.post_message(SnapshotReady()),
                                   workspace=workspace, clock=clock)
         self.runner = CommandRunner(
@@ -158,8 +158,7 @@ class CtreeApp(App[None]):
     def compose(self) -> ComposeResult:
         with ContentSwitcher(initial=self.start_view, id="views"):
             yield DashboardView(workspace=self.workspace, id="dashboard")
-            yield SessionView(store=self.store, clock=self.clock,
-                              per_event_paint=self.per_event_paint, id="session")
+            yield self.session_view_class(store=self.store, clock=self.clock, id="session")
             yield ContentView(store=self.store, workspace=self.workspace, id="content")
             yield HistoryView(store=self.store, prune_policy=self.prune_policy, id="history")
         yield StatusBar(id="status")

@@ -33,6 +33,7 @@ __all__ = [
     "NODE_LABELS",
     "NODE_STYLES",
     "SESSION_STYLES",
+    "SKIP_REASONS",
     "format_bytes",
     "format_count",
     "format_ms",
@@ -60,6 +61,8 @@ NODE_STYLES = {
     RETRYING: "dark_orange", COMPLETED: "green", FAILED: "bold red", SKIPPED: "dim",
     CANCELLED: "yellow",
 }
+SKIP_REASONS = {"head_reuse": "up to date", "parent_of_failed": "a child failed"}
+"""Why a node was skipped, in words (the event's `reason` is a code)."""
 SESSION_STYLES = {
     "active": "cyan", "completed": "green", "failed": "red", "interrupted": "yellow",
 }
@@ -174,8 +177,7 @@ def node_summary(node: NodeState, now_s: float) -> str:
     if status == SENDING:
         return f"attempt {node.attempt}" if node.attempt > 1 else "sending"
     if status == RETRYING:
-        retry = node.retries[-1] if node.retries else None
-        return f"retry {retry.attempt} after {format_ms(retry.delay_ms)}" if retry else "retrying"
+        return retry_summary(node, now_s)
     if status == FAILED:
         return (node.error or "failed").splitlines()[0]
     if status == SKIPPED:
@@ -186,3 +188,30 @@ def node_summary(node: NodeState, now_s: float) -> str:
         started = ts_epoch(node.started_ts)
         return f"queued {format_seconds(now_s - started)}" if started is not None else ""
     return ""
+
+
+def skip_reason_text(reason: str | None) -> str:
+    """`up to date`, `a child failed`, or the reason code in words."""
+    if not reason:
+        return "skipped"
+    return SKIP_REASONS.get(reason, reason.replace("_", " "))
+
+
+def retry_due(node: NodeState) -> float | None:
+    """When the node's next attempt is due (seconds since the epoch), if it is retrying."""
+    retry = node.retries[-1] if node.retries else None
+    scheduled = ts_epoch(retry.ts) if retry is not None else None
+    return None if retry is None or scheduled is None else scheduled + retry.delay_ms / 1000
+
+
+def retry_summary(node: NodeState, now_s: float) -> str:
+    """`retry 2 in 3.2 s` while the backoff runs, then `retry 2 queued 1.4 s`."""
+    retry = node.retries[-1] if node.retries else None
+    if retry is None:
+        return "retrying"
+    due = retry_due(node)
+    if due is None:
+        return f"retry {retry.attempt} after {format_ms(retry.delay_ms)}"
+    if now_s < due:
+        return f"retry {retry.attempt} in {format_seconds(due - now_s)}"
+    return f"retry {retry.attempt} queued {format_seconds(now_s - due)}"

@@ -7,7 +7,14 @@ repaint. Live events painted feed the freshness meter (`time painted − event t
 
 | Key | Action |
 |---|---|
-| `h` / `l` | previous / next level (the first entry lists every node) |
+| `h` / `l` | previous / next level (stops at the first and the last) |
+| `c` | follow the current level again (live) |
+| `a` | every node of the session / back to one level |
+| `s` | order by status (work in flight first), path, or duration |
+| `/` | filter by path (`escape` clears it) |
+| `f` | failures only / every node |
+| `enter` / `e` | the full error and every attempt of a failed node |
+| `y` | copy the selected node's error |
 | `tab` | next panel |
 | `space` | pause / resume a replay |
 | `n` | replay one event |
@@ -16,39 +23,41 @@ repaint. Live events painted feed the freshness meter (`time painted − event t
 
 from __future__ import annotations
 
-import gc
 import time
-from collections import deque
 from collections.abc import Callable
 from itertools import islice
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 from contextree.progress import Event, EventStore
 from contextree.progress.follow import DEFAULT_POLL_INTERVAL_S
 from contextree.progress.reducer import apply_event, apply_record
 from contextree.progress.session import ACTIVE
-from contextree.progress.state import SessionState
+from contextree.progress.state import FAILED, LevelState, NodeState, SessionState
+from contextree.tui.activity import RowChoice, arrange
 from contextree.tui.feeds import Feed, FeedBatch, LiveFeed, ReplayFeed
 from contextree.tui.format import short_id, ts_epoch
 from contextree.tui.frames import load_frame_markdown
 from contextree.tui.freshness import FRESHNESS_WINDOW, FreshnessMeter
 from contextree.tui.messages import FeedReady
-from contextree.tui.widgets.metrics import MetricsPanel
+from contextree.tui.widgets.error_screen import ErrorScreen, error_report
+from contextree.tui.widgets.metrics import MetricsPanel, metrics_line
 from contextree.tui.widgets.node_detail import NodeDetail
 from contextree.tui.widgets.node_list import NodeList
 from contextree.tui.widgets.progress_header import ProgressHeader
 
 FRAME_INTERVAL_S = 1 / 30
 TICK_INTERVAL_S = 0.2
-FREEZE_EVERY_NODES = 500
+METRICS_PANE_FROM = 140
+"""Below this width the scan / watch metrics go into the header (one line, no pane)."""
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 64.0, 256.0)
 
 
@@ -59,6 +68,14 @@ class SessionView(Vertical):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("h", "level(-1)", "Level ←"),
         Binding("l", "level(1)", "Level →"),
+        Binding("c", "follow_level", "Follow"),
+        Binding("a", "all_levels", "All"),
+        Binding("s", "cycle_order", "Sort"),
+        Binding("slash", "filter", "Filter"),
+        Binding("f", "failures_only", "Failures"),
+        Binding("enter,e", "open_error", "Error"),
+        Binding("y", "copy_error", "Copy error", show=False),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("space", "toggle_pause", "Pause"),
         Binding("n", "step", "Step"),
         Binding("plus,equals_sign", "speed(1)", "Faster"),
@@ -77,26 +94,27 @@ class SessionView(Vertical):
             return isinstance(message, SessionView.Changed)
 
     def __init__(self, *, store: EventStore, clock: Callable[[], float] = time.time,
-                 per_event_paint: bool = False, id: str | None = None) -> None:
+                 id: str | None = None) -> None:
         super().__init__(id=id)
         self.store = store
         self._clock = clock
-        self.per_event_paint = per_event_paint
         self.state: SessionState | None = None
         self.feed: Feed | None = None
         self.freshness = FreshnessMeter()
         self.selected_level: int | None = None
         self.finished = False
+        self.all_levels = False
+        """The list shows every node of the session instead of one level (`a`)."""
+        self.choice = RowChoice()
         self._follow_level = True
         self._token = 0
         self._all_paths: list[str] = []
-        self._shown_rows: list[str] | None = None
+        self._shown_key: tuple[object, ...] | None = None
         self._last_paint = 0.0
         self._paint_timer: Timer | None = None
-        self._backlog: deque[Event] = deque()
-        self._frozen_nodes = 0
         self._followed_live = False
         self._has_levels = False
+        self._header_metrics: Text | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("No session followed — press 4 for the history, 1 for the dashboard.",
@@ -106,6 +124,7 @@ class SessionView(Vertical):
             with VerticalScroll(id="metrics-pane"):
                 yield MetricsPanel(id="metrics")
             with Vertical(id="activity-pane"):
+                yield Input(placeholder="filter by path — escape clears", id="filter")
                 yield NodeList(clock=self.now, id="nodes")
             yield NodeDetail(load_content=self._load_content, clock=self.now, id="detail")
 
@@ -114,6 +133,7 @@ class SessionView(Vertical):
         self.query_one("#detail").border_title = "Node"
         self.query_one("#metrics-pane").border_title = "Metrics"
         self.set_interval(TICK_INTERVAL_S, self._tick)
+        self.query_one("#filter").display = False
         self._show_empty(True)
 
     def on_unmount(self) -> None:
@@ -188,10 +208,10 @@ class SessionView(Vertical):
         self.state = None
         self.finished = False
         self.freshness.clear()
-        self._backlog.clear()
         self._all_paths = []
-        self._shown_rows = None
+        self._shown_key = None
         self.selected_level = None
+        self.all_levels = False
         self._follow_level = True
         return self._token
 
@@ -205,7 +225,7 @@ class SessionView(Vertical):
         if message.token != self._token or self._paint_timer is not None:
             return
         delay = self._last_paint + FRAME_INTERVAL_S - time.monotonic()
-        if delay <= 0 or self.per_event_paint:
+        if delay <= 0:
             self._paint()
         else:
             self._paint_timer = self.set_timer(delay, self._paint)
@@ -218,59 +238,40 @@ class SessionView(Vertical):
         if batch.error:
             self.notify(batch.error, title="session", severity="error")
         if batch.state is not None:
-            self._all_paths, self._shown_rows = [], None
+            self._all_paths, self._shown_key = [], None
             self.state, self.finished = batch.state, False  # a replay may restart
             self._followed_live = batch.state.status == ACTIVE
             self.query_one(NodeList).follow_activity = self._followed_live
             self.refresh_bindings()
         if self.state is None:
             return
-        if self.per_event_paint and batch.events:
-            self._backlog.extend(batch.events)
-            self._finish_batch(batch, [])
-            self._paint_next(batch.live)
-            return
+        self.apply_batch(batch)
+
+    def apply_batch(self, batch: FeedBatch) -> None:
+        """Fold the batch's events into the state and paint the result once (a subclass may
+        paint differently, e.g. a benchmark's per-event baseline)."""
+        assert self.state is not None
         for event in batch.events:
             apply_event(self.state, event)
-        self._finish_batch(batch, batch.events[-FRESHNESS_WINDOW:] if batch.live else [])
-        self._keep_collections_short(loaded=batch.state is not None)
+        self.finish_batch(batch, batch.events[-FRESHNESS_WINDOW:] if batch.live else [])
 
-    def _finish_batch(self, batch: FeedBatch, painted: list[Event]) -> None:
+    def finish_batch(self, batch: FeedBatch, painted: list[Event]) -> None:
+        """Take the stored record, note the end, repaint, and measure what was painted."""
         assert self.state is not None
         if batch.record is not None:
             apply_record(self.state, batch.record)
-        if batch.finished and not self.finished:
+        ended = batch.finished and not self.finished
+        if ended:
             self.finished = True
         if bool(self.state.levels) != self._has_levels:
             self._has_levels = not self._has_levels
             self.refresh_bindings()  # h/l appear in the footer with the first level
+        if ended and self.state.failed_count:
+            self._land_on_first_failure()
         self._repaint()
         self._last_paint = time.monotonic()
         emitted = [epoch for epoch in (ts_epoch(event.ts) for event in painted) if epoch]
         self.call_after_refresh(self._painted, emitted)
-
-    def _keep_collections_short(self, *, loaded: bool) -> None:
-        """Hide the session's long-lived objects from the cyclic garbage collector.
-
-        A full collection scans every tracked object; with a 10,000-node state that stalls a
-        frame for 50–250 ms. Frozen objects are skipped (and still freed by reference
-        counting when the state is dropped), so collections stay as short as the new garbage.
-        """
-        nodes = len(self.state.nodes) if self.state is not None else 0
-        if loaded or nodes - self._frozen_nodes >= FREEZE_EVERY_NODES:
-            self._frozen_nodes = nodes
-            gc.freeze()
-
-    def _paint_next(self, live: bool) -> None:
-        """Per-event mode (a benchmark baseline): apply one event, repaint, wait for the screen."""
-        if not self._backlog or self.state is None:
-            return
-        event = self._backlog.popleft()
-        apply_event(self.state, event)
-        self._repaint()
-        self.call_after_refresh(self._painted, [ts_epoch(event.ts) or 0.0] if live else [])
-        if self._backlog:
-            self.call_after_refresh(self._paint_next, live)
 
     def _painted(self, emitted: list[float]) -> None:
         if emitted:
@@ -282,7 +283,7 @@ class SessionView(Vertical):
         replay_feed = self.replay_feed
         playing = replay_feed is not None and not replay_feed.paused and not self.finished
         if state is not None and (state.status == ACTIVE or playing):
-            self.query_one(ProgressHeader).show(state, self.now(), mode=self.mode_text())
+            self._show_header(state)
             self.query_one(NodeList).refresh()
             detail = self.query_one(NodeDetail)
             detail.show(detail.node)
@@ -292,9 +293,11 @@ class SessionView(Vertical):
         appeared = self._show_empty(state is None)
         if state is None:
             return
-        self.query_one(ProgressHeader).show(state, self.now(), mode=self.mode_text())
         has_nodes = bool(state.nodes or state.levels or state.total_nodes)
-        has_metrics = self.query_one(MetricsPanel).show(state, compact=has_nodes)
+        pane_fits = self.size.width >= METRICS_PANE_FROM or not has_nodes
+        self._header_metrics = None if pane_fits else metrics_line(state)
+        self._show_header(state)
+        has_metrics = pane_fits and self.query_one(MetricsPanel).show(state, compact=has_nodes)
         metrics_pane = self.query_one("#metrics-pane")
         _set_display(metrics_pane, has_metrics)
         metrics_pane.set_class(not has_nodes, "-wide")
@@ -304,35 +307,90 @@ class SessionView(Vertical):
             self._refocus()
         if self._follow_level and state.current_level is not None:
             self.selected_level = state.current_level
-        rows = self._rows(state)
+        elif self.selected_level is None and state.levels:
+            self.selected_level = min(state.levels)
+        self._show_rows(state)
+
+    def _show_header(self, state: SessionState) -> None:
+        self.query_one(ProgressHeader).show(state, self.now(), mode=self.mode_text(),
+                                            metrics=self._header_metrics)
+
+    def on_resize(self) -> None:
+        self._repaint()  # the metrics pane or the header line, whichever fits
+
+    def _show_rows(self, state: SessionState) -> None:
+        """Arrange the selected level's rows (in flight first, filtered) and show them; the
+        cursor stays on its node unless the level or the way of showing it changed."""
+        paths = self._level_paths(state)
+        key = (self.selected_level, self.all_levels, self.choice)
+        rows = arrange(paths, state.nodes, self.choice, self.now())
         node_list = self.query_one(NodeList)
-        if rows is not self._shown_rows:
-            self._shown_rows = rows
-            node_list.show(rows, state.nodes)
+        if rows != node_list.paths or key != self._shown_key:
+            node_list.show(rows, state.nodes, keep=key[:2] == (self._shown_key or ())[:2])
+            self._shown_key = key
         else:
             node_list.rows_changed()
         pane = self.query_one("#activity-pane")
-        title = self._activity_title(state, len(rows))
+        title = self._activity_title(state, len(paths), len(rows))
         if pane.border_title != title:
             pane.border_title = title
         path = node_list.highlighted_path
         self.query_one(NodeDetail).show(state.nodes.get(path) if path else None)
 
-    def _rows(self, state: SessionState) -> list[str]:
-        level = state.levels.get(self.selected_level) if self.selected_level is not None else None
+    def _level_paths(self, state: SessionState) -> list[str]:
+        level = self._level(state)
         if level is not None:
             return level.paths
         if len(self._all_paths) < len(state.nodes):
             self._all_paths.extend(islice(state.nodes, len(self._all_paths), None))
         return self._all_paths
 
-    def _activity_title(self, state: SessionState, shown: int) -> str:
-        level = state.levels.get(self.selected_level) if self.selected_level is not None else None
+    def _level(self, state: SessionState) -> LevelState | None:
+        if self.all_levels or self.selected_level is None:
+            return None
+        return state.levels.get(self.selected_level)
+
+    def _activity_title(self, state: SessionState, listed: int, shown: int) -> str:
+        """`Level 2 of 4 · 12 nodes · running · following`, then how the rows are chosen
+        when that is not the default (most important first: a narrow pane cuts the end)."""
+        level = self._level(state)
+        count = f"{listed:,}" if shown == listed else f"{shown:,} of {listed:,}"
+        parts = [f"{count} {_nodes(listed)}"]
         if level is None:
-            return f"Activity — all nodes ({shown:,})"
-        total = max(state.total_levels, len(state.levels))
-        return (f"Activity — level {level.index + 1} of {total} · {shown:,} of "
-                f"{level.node_count:,} started · {level.status}")
+            parts.insert(0, "All levels")
+        else:
+            total = max(state.total_levels, len(state.levels))
+            parts.insert(0, f"Level {level.index + 1} of {total}")
+            parts.append(level.status)
+        if self._follow_level and state.status == ACTIVE and level is not None:
+            parts.append("following")
+        if self.choice != RowChoice():
+            parts.append(self.choice.describe())
+        return " · ".join(parts)
+
+    def _land_on_first_failure(self) -> None:
+        """A session that ended with failures opens on its first failed node, detail shown."""
+        state = self.state
+        assert state is not None
+        for index in sorted(state.levels):
+            for path in state.levels[index].paths:
+                if state.nodes[path].status == FAILED:
+                    self._select(level=index, path=path)
+                    return
+        for path, node in state.nodes.items():
+            if node.status == FAILED:
+                self._select(level=None, path=path)
+                return
+
+    def _select(self, *, level: int | None, path: str) -> None:
+        self.selected_level = level
+        self.all_levels = level is None
+        self._follow_level = False
+        self.choice = RowChoice(self.choice.order)
+        node_list = self.query_one(NodeList)
+        node_list.follow_activity = False
+        self._repaint()
+        node_list.move_to(path)
 
     def _show_empty(self, empty: bool) -> bool:
         _set_display(self.query_one("#no-session"), empty)
@@ -352,6 +410,7 @@ class SessionView(Vertical):
     # -- messages and actions -------------------------------------------------------------
 
     def on_node_list_highlighted(self, message: NodeList.Highlighted) -> None:
+        self.refresh_bindings()  # `enter` / `e` / `y` apply to a failed node only
         if self.state is not None:
             self.query_one(NodeDetail).show(
                 self.state.nodes.get(message.path) if message.path else None)
@@ -359,20 +418,97 @@ class SessionView(Vertical):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("toggle_pause", "step", "speed"):
             return self.replay_feed is not None
-        if action == "level":
+        if action in ("level", "all_levels"):
             return self.state is not None and bool(self.state.levels)
+        if action == "follow_level":
+            return self.state is not None and self.state.status == ACTIVE \
+                and self.state.current_level is not None
+        if action in ("open_error", "copy_error"):
+            return self._selected_failure() is not None
+        if action == "clear_filter":
+            return bool(self.choice.query) or self.query_one("#filter").display
         return True
 
-    def action_level(self, delta: int) -> None:
+    def _selected_failure(self) -> NodeState | None:
         if self.state is None:
+            return None
+        path = self.query_one(NodeList).highlighted_path
+        node = self.state.nodes.get(path) if path else None
+        return node if node is not None and (node.error or node.status == FAILED) else None
+
+    def action_level(self, delta: int) -> None:
+        """One level down or up, stopping at the first and the last."""
+        state = self.state
+        if state is None or not state.levels:
             return
-        choices: list[int | None] = [None, *sorted(self.state.levels)]
-        index = choices.index(self.selected_level) if self.selected_level in choices else 0
-        self.selected_level = choices[max(0, min(len(choices) - 1, index + delta))]
-        self._follow_level = self.selected_level == self.state.current_level \
-            and self.state.status == ACTIVE
+        choices = sorted(state.levels)
+        current = self.selected_level if self.selected_level in choices else choices[0]
+        index = choices.index(current) + (0 if self.all_levels else delta)
+        self.all_levels = False
+        self.selected_level = choices[max(0, min(len(choices) - 1, index))]
+        self._follow_level = self.selected_level == state.current_level \
+            and state.status == ACTIVE
         self.query_one(NodeList).follow_activity = self._follow_level
         self._repaint()
+
+    def action_follow_level(self) -> None:
+        """Back to the level that is running, the cursor on the work in flight."""
+        self.all_levels = False
+        self._follow_level = True
+        self.query_one(NodeList).follow_activity = True
+        self._repaint()
+
+    def action_all_levels(self) -> None:
+        self.all_levels = not self.all_levels
+        self._follow_level = False
+        self.query_one(NodeList).follow_activity = False
+        self._repaint()
+
+    def action_cycle_order(self) -> None:
+        self._rearrange(self.choice.next_order())
+        self.notify(f"activity ordered by {self.choice.order}", timeout=2)
+
+    def action_failures_only(self) -> None:
+        choice = self.choice
+        self._rearrange(RowChoice(choice.order, choice.query, not choice.failures_only))
+
+    def action_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        field.display = True
+        field.focus()
+
+    def action_clear_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        field.value = ""
+        field.display = False
+        self._rearrange(RowChoice(self.choice.order, "", self.choice.failures_only))
+        self.query_one(NodeList).focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "filter":
+            event.stop()
+            self._rearrange(RowChoice(self.choice.order, event.value.strip(),
+                                      self.choice.failures_only))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter":
+            event.stop()
+            self.query_one(NodeList).focus()
+
+    def _rearrange(self, choice: RowChoice) -> None:
+        self.choice = choice
+        self._repaint()
+
+    def action_open_error(self) -> None:
+        node = self._selected_failure()
+        if node is not None:
+            self.app.push_screen(ErrorScreen(node))
+
+    def action_copy_error(self) -> None:
+        node = self._selected_failure()
+        if node is not None:
+            self.app.copy_to_clipboard(error_report(node))
+            self.notify(f"copied the error of {node.path}", timeout=3)
 
     def action_toggle_pause(self) -> None:
         if self.replay_feed is not None:
@@ -398,7 +534,7 @@ class SessionView(Vertical):
 
     def _refresh_mode(self) -> None:
         if self.state is not None:
-            self.query_one(ProgressHeader).show(self.state, self.now(), mode=self.mode_text())
+            self._show_header(self.state)
         self.post_message(self.Changed(self.label(), self.freshness.percentiles()))
 
 
@@ -409,3 +545,7 @@ def _set_display(widget: Widget, shown: bool) -> bool:
         return False
     widget.display = shown
     return shown
+
+
+def _nodes(count: int) -> str:
+    return "node" if count == 1 else "nodes"

@@ -6,6 +6,7 @@ The content is read by `load_content` on a worker thread, once per `(node_id, fr
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable
 
 from rich.text import Text
@@ -14,7 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Markdown, Static
 
-from contextree.progress.state import COMPLETED, WAITING, NodeState
+from contextree.progress.state import COMPLETED, RETRYING, WAITING, NodeState
 from contextree.tui.format import (
     NODE_ICONS,
     NODE_LABELS,
@@ -22,12 +23,20 @@ from contextree.tui.format import (
     format_count,
     format_ms,
     format_seconds,
+    retry_summary,
+    skip_reason_text,
     ts_epoch,
 )
 
 ContentLoader = Callable[[str | None, str | None], str | None]
 NO_CONTENT_YET = "content not stored yet"
 LABEL_WIDTH = 10
+MIN_VALUE_WIDTH = 16
+MIN_NOTE_WIDTH = 12
+TIMING_TABLE_WIDTH = 34
+"""From this value width on the timing rows line up as a table (label, value, note)."""
+DEFAULT_FACTS_WIDTH = 60
+"""The facts' width before the first layout (the first paint wraps again once laid out)."""
 
 
 class NodeDetail(VerticalScroll, can_focus=True):
@@ -59,8 +68,8 @@ class NodeDetail(VerticalScroll, can_focus=True):
     def show(self, node: NodeState | None) -> None:
         """Show `node` (or nothing); cheap when nothing about it changed."""
         self.node = node
-        fingerprint = _fingerprint(node)
-        ticking = node is not None and node.status == WAITING
+        fingerprint = (_fingerprint(node), self._value_width())
+        ticking = node is not None and node.status in (WAITING, RETRYING)
         if fingerprint == self._shown and not ticking:
             return
         self._shown = fingerprint
@@ -70,39 +79,58 @@ class NodeDetail(VerticalScroll, can_focus=True):
         self._facts_lines = lines
         self._show_content(node)
 
+    @property
+    def settled(self) -> bool:
+        """The facts shown were wrapped to the detail's current width (a test waits on it)."""
+        return self._shown is not None and self.scrollable_content_region.width > 0 \
+            and self._shown[1] == self._value_width()
+
+    def on_resize(self) -> None:
+        self.show(self.node)  # long values wrap again under their label
+
+    def _value_width(self) -> int:
+        """Cells left for a value after its label (the facts' width, once laid out)."""
+        width = self.scrollable_content_region.width if self.is_mounted else 0
+        return max(MIN_VALUE_WIDTH, (width or DEFAULT_FACTS_WIDTH) - LABEL_WIDTH - 1)
+
     def facts(self, node: NodeState | None) -> Text:
         if node is None:
             return Text("select a node to see its detail", style="dim")
         text = Text()
+        value_width = self._value_width()
+
+        def _line(label: str, value: str, style: str = "", *, note_text: str = "") -> None:
+            _wrapped_line(text, label, value, style, note_text=note_text, width=value_width)
+
         text.append(node.path + "\n", style="bold")
         status_style = NODE_STYLES.get(node.status, "")
         status = f"{NODE_ICONS.get(node.status, '?')} {NODE_LABELS.get(node.status, node.status)}"
         if node.attempt > 1:
             status += f" (attempt {node.attempt})"
-        _line(text, "status", status, status_style)
+        _line("status", status, status_style)
         if node.node_id:
-            _line(text, "node", node.node_id[:16])
+            _line("node", node.node_id[:16])
         identity = " · ".join(
             part for part in (f"agent {node.agent_id}" if node.agent_id else "",
                               f"frame {node.frame_type}" if node.frame_type else "") if part)
         if identity:
-            _line(text, "", identity)
+            _line("", identity)
         if node.provider_name:
             provider = node.provider_name + (f" / {node.model}" if node.model else "")
-            _line(text, "provider", provider)
+            _line("provider", provider)
         if node.level_index is not None:
-            _line(text, "level", str(node.level_index + 1))
-        self._timing(text, node)
+            _line("level", str(node.level_index + 1))
+        self._timing(text, node, value_width)
         if node.input_tokens is not None or node.output_tokens is not None:
-            _line(text, "tokens", f"in {format_count(node.input_tokens)} · "
+            _line("tokens", f"in {format_count(node.input_tokens)} · "
                                   f"out {format_count(node.output_tokens)}")
         if node.skip_reason:
-            _line(text, "skipped", node.skip_reason.replace("_", " "))
+            _line("skipped", skip_reason_text(node.skip_reason))
         if node.error:
-            _line(text, "error", node.error + _error_kind(node), "red")
+            _line("error", node.error + _error_kind(node), "red")
         return text
 
-    def _timing(self, text: Text, node: NodeState) -> None:
+    def _timing(self, text: Text, node: NodeState, width: int) -> None:
         rows: list[tuple[str, str, str]] = []
         if node.queue_wait_ms is not None:
             rows.append(("queue wait", format_ms(node.queue_wait_ms), ""))
@@ -118,15 +146,19 @@ class NodeDetail(VerticalScroll, can_focus=True):
             if retry is not None:
                 rows.append(("backoff", format_ms(retry.delay_ms),
                              f"before attempt {retry.attempt}"))
+        if node.status == RETRYING:
+            rows.append(("next", "", retry_summary(node, self._clock())))
         if node.status == WAITING:
             sent = ts_epoch(node.sent_ts)
             waited = format_seconds(self._clock() - sent) if sent is not None else "…"
             rows.append((f"attempt {max(node.attempt, 1)}", waited, "in flight"))
         if node.duration_ms is not None:
             rows.append(("total", format_ms(node.duration_ms), ""))
+        aligned = width >= TIMING_TABLE_WIDTH
         for index, (label, value, note) in enumerate(rows):
-            _line(text, "timing" if index == 0 else "", f"{label:<11} {value:>9}  ",
-                  note_text=note)
+            cells = f"{label:<11} {value:>9}  " if aligned else f"{label} {value}  "
+            _wrapped_line(text, "timing" if index == 0 else "", cells, note_text=note,
+                          width=width)
 
     def _show_content(self, node: NodeState | None) -> None:
         note = self.query_one("#content-note", Static)
@@ -161,12 +193,27 @@ class NodeDetail(VerticalScroll, can_focus=True):
         markdown.update(content)
 
 
-def _line(text: Text, label: str, value: str, style: str = "", *, note_text: str = "") -> None:
+def _wrapped_line(text: Text, label: str, value: str, style: str = "", *, note_text: str = "",
+                  width: int) -> None:
+    """`label` then `value` (and a dim note); a long value wraps under itself, never under
+    the label, so the labels stay a column."""
     text.append(f"{label:<{LABEL_WIDTH}}", style="dim")
-    text.append(value, style=style)
-    if note_text:
-        text.append(note_text, style="dim")
-    text.append("\n")
+    whole = value + note_text
+    if len(whole) <= width:
+        text.append(value, style=style)
+        if note_text:
+            text.append(note_text, style="dim")
+        text.append("\n")
+        return
+    if note_text and width - len(value) >= MIN_NOTE_WIDTH:  # the note wraps in its column
+        text.append(value, style=style)
+        indent = "\n" + " " * (LABEL_WIDTH + len(value))
+        notes = textwrap.wrap(note_text, width - len(value), break_on_hyphens=False)
+        text.append(indent.join(notes) + "\n", style="dim")
+        return
+    indent = "\n" + " " * LABEL_WIDTH
+    lines = textwrap.wrap(whole, width, break_long_words=True, break_on_hyphens=False) or [""]
+    text.append(indent.join(lines) + "\n", style=style or ("dim" if note_text else ""))
 
 
 def _short(text: str, width: int = 36) -> str:

@@ -15,7 +15,8 @@ owner calls `rows_changed()` after applying events.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import ClassVar
+from itertools import islice
+from typing import ClassVar, NamedTuple
 
 from rich.segment import Segment
 from rich.style import Style
@@ -27,17 +28,29 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from contextree.progress.state import RETRYING, SENDING, WAITING, NodeState
+from contextree.progress.state import FAILED, RETRYING, SENDING, WAITING, NodeState
 from contextree.tui.format import NODE_ICONS, NODE_LABELS, NODE_STYLES, node_summary
 
-STATUS_WIDTH = 10
-PROVIDER_WIDTH = 18
-SUMMARY_WIDTH = 20
+ICON_WIDTH = 3
+MIN_PATH_WIDTH = 12
+MIN_ERROR_WIDTH = 10
+MAX_PROVIDER_WIDTH = 28
+MAX_ERROR_WIDTH = 36
+"""An error summary widens its column at most this far (enter opens the whole error)."""
 WIDE_FROM = 76
-"""The provider / model column shows from this width on."""
+"""The provider / model column shows from this width on (when the path keeps its room)."""
 _STYLES = {status: Style.parse(style) for status, style in NODE_STYLES.items()}
 _SHORT_LABELS = {**NODE_LABELS, "waiting": "waiting"}
 IN_FLIGHT = frozenset({SENDING, WAITING, RETRYING})
+
+
+class Columns(NamedTuple):
+    """Cell widths of a row's columns (0: the column is not shown)."""
+
+    path: int
+    status: int
+    provider: int
+    summary: int
 
 
 def fit(text: str, width: int, *, keep_end: bool = False) -> str:
@@ -100,18 +113,34 @@ class NodeList(ScrollView, can_focus=True):
         """Keep the cursor on the first node in flight (until the user moves it)."""
         self._base_style = Style()
         self._cursor_style = Style()
+        self._columns = Columns(1, 0, 0, 0)
 
     # -- public API -----------------------------------------------------------------------
 
     def show(self, paths: Sequence[str], nodes: Mapping[str, NodeState], *,
-             cursor: int = 0) -> None:
-        """Show `paths` (a live list the owner may append to) looked up in `nodes`."""
+             keep: bool = False) -> None:
+        """Show `paths` (a list the owner may append to) looked up in `nodes`.
+
+        `keep` keeps the cursor on the node it was on (the rows were re-ordered or
+        filtered); otherwise the cursor goes to the first row.
+        """
+        previous = self.highlighted_path if keep else None
         self._paths = paths
         self._node_states = nodes
-        self._highlighted = None
+        cursor = 0
+        if previous is not None:
+            try:
+                cursor = paths.index(previous)
+            except ValueError:
+                cursor = min(self.cursor, len(paths) - 1)
+        else:
+            self._highlighted = None
         self._frontier = 0
-        self.set_reactive(NodeList.cursor, max(0, min(cursor, len(paths) - 1)))
-        self.scroll_to(y=max(0, self.cursor - self.size.height // 2), animate=False)
+        self.set_reactive(NodeList.cursor, max(0, cursor))
+        if keep:
+            self._scroll_cursor_into_view()
+        else:
+            self.scroll_to(y=max(0, self.cursor - self.size.height // 2), animate=False)
         self.rows_changed()
 
     def rows_changed(self) -> None:
@@ -133,10 +162,26 @@ class NodeList(ScrollView, can_focus=True):
             node = nodes.get(paths[index])
             if node is not None and node.status in IN_FLIGHT:
                 self._frontier = index
-                if self.cursor != index:
-                    self.set_reactive(NodeList.cursor, index)
-                    self._scroll_cursor_into_view(centre=True)
+                self._put_cursor(index)
                 return
+
+    def _put_cursor(self, index: int) -> None:
+        if self.cursor != index:
+            self.set_reactive(NodeList.cursor, index)
+            self._scroll_cursor_into_view(centre=True)
+        if index == 0 and self.scroll_offset.y:
+            self.scroll_to(y=0, animate=False)
+
+    def move_to(self, path: str) -> bool:
+        """Put the cursor on `path` (the user's choice: stop following); False if not shown."""
+        try:
+            index = list(self._paths).index(path)
+        except ValueError:
+            return False
+        self.follow_activity = False
+        self.cursor = index
+        self._scroll_cursor_into_view(centre=True)
+        return True
 
     @property
     def row_count(self) -> int:
@@ -149,7 +194,8 @@ class NodeList(ScrollView, can_focus=True):
     def line_text(self, index: int) -> str:
         """The plain text of row `index`, as the list shows it."""
         path = self._paths[index]
-        segments = self._row(path, self._node_states.get(path), self.size.width, Style())
+        columns = self._fit_columns(int(self.scroll_offset.y), self.size.height)
+        segments = self._row(path, self._node_states.get(path), columns, Style())
         return "".join(segment.text for segment in segments)
 
     @property
@@ -190,6 +236,7 @@ class NodeList(ScrollView, can_focus=True):
     def render_lines(self, crop: Region) -> list[Strip]:
         self._base_style = self.rich_style  # once per frame, not once per line
         self._cursor_style = self.get_component_rich_style("node-list--cursor")
+        self._columns = self._fit_columns(int(self.scroll_offset.y), self.size.height)
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
@@ -206,33 +253,63 @@ class NodeList(ScrollView, can_focus=True):
             return Strip.blank(width, base)
         path = paths[index]
         node = self._node_states.get(path)
-        segments = self._row(path, node, width, base)
+        segments = self._row(path, node, self._columns, base)
         if index == self.cursor:
             cursor = self._cursor_style
             segments = [Segment(text, (style or base) + cursor) for text, style, _ in segments]
         return Strip(segments, width)
 
-    def _row(self, path: str, node: NodeState | None, width: int, base: Style) -> list[Segment]:
+    def _cells(self, node: NodeState | None) -> tuple[str, str, str]:
+        """The status label, provider and summary of a row, before fitting."""
+        if node is None:
+            return NODE_LABELS["pending"], "", ""
+        provider = ""
+        if node.provider_name:
+            provider = node.provider_name + (f"/{node.model}" if node.model else "")
+        label = _SHORT_LABELS.get(node.status, node.status)
+        return label, provider, node_summary(node, self._clock())
+
+    def _fit_columns(self, top: int, height: int) -> Columns:
+        """Column widths that fit the rows on screen: the path takes what is left; timers
+        and durations are never cut while the path has room to give, error summaries take
+        at most half of what is left (enter shows the whole error)."""
+        width = self.scrollable_content_region.width
+        status_width = provider_width = number_width = error_width = 0
+        for path in islice(self._paths, top, top + max(1, height)):
+            node = self._node_states.get(path)
+            label, provider, summary = self._cells(node)
+            status_width = max(status_width, len(label))
+            provider_width = max(provider_width, len(provider))
+            if node is not None and node.status == FAILED:
+                error_width = max(error_width, len(summary))
+            else:
+                number_width = max(number_width, len(summary))
+        room = width - ICON_WIDTH - MIN_PATH_WIDTH - status_width - 2
+        error_width = min(error_width, MAX_ERROR_WIDTH, max(MIN_ERROR_WIDTH, room // 2))
+        summary_width = max(0, min(max(number_width, error_width), room))
+        room -= summary_width + 1
+        provider_width = min(provider_width, MAX_PROVIDER_WIDTH)
+        if width < WIDE_FROM or provider_width + 1 > room:
+            provider_width = 0
+        path_width = max(1, width - ICON_WIDTH - status_width - summary_width - 2
+                         - (provider_width + 1 if provider_width else 0))
+        return Columns(path_width, status_width, provider_width, summary_width)
+
+    def _row(self, path: str, node: NodeState | None, columns: Columns,
+             base: Style) -> list[Segment]:
         status = node.status if node is not None else "pending"
         style = base + _STYLES.get(status, Style())
-        icon = NODE_ICONS.get(status, "?")
-        summary = node_summary(node, self._clock()) if node is not None else ""
-        provider = ""
-        if node is not None and node.provider_name:
-            provider = node.provider_name + (f"/{node.model}" if node.model else "")
-        wide = width >= WIDE_FROM
-        provider_width = PROVIDER_WIDTH + 10 if width >= WIDE_FROM + 40 else PROVIDER_WIDTH
-        fixed = 3 + STATUS_WIDTH + 1 + SUMMARY_WIDTH + (provider_width + 1 if wide else 0)
-        path_width = max(8, width - fixed)
+        label, provider, summary = self._cells(node)
         segments = [
-            Segment(f" {icon} ", style),
-            Segment(fit(path, path_width, keep_end=True) + " ", base),
-            Segment(fit(_SHORT_LABELS.get(status, status), STATUS_WIDTH) + " ", style),
+            Segment(f" {NODE_ICONS.get(status, '?')} ", style),
+            Segment(fit(path, columns.path, keep_end=True) + " ", base),
+            Segment(fit(label, columns.status) + " ", style),
         ]
-        if wide:
-            segments.append(Segment(fit(provider, provider_width) + " ", base + Style(dim=True)))
+        if columns.provider:
+            segments.append(Segment(fit(provider, columns.provider) + " ",
+                                    base + Style(dim=True)))
         summary_style = style if status == "failed" else base
-        segments.append(Segment(fit(summary, SUMMARY_WIDTH), summary_style))
+        segments.append(Segment(fit(summary, columns.summary), summary_style))
         return segments
 
     # -- helpers --------------------------------------------------------------------------

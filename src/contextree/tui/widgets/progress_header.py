@@ -18,6 +18,7 @@ from contextree.tui.format import (
     SESSION_STYLES,
     format_count,
     format_ms,
+    short_id,
     ts_epoch,
 )
 
@@ -39,15 +40,20 @@ class ProgressHeader(Vertical):
         self._shown: dict[str, Text] = {}
 
     def compose(self) -> ComposeResult:
-        for line in ("title", "progress", "counts", "provider"):
+        for line in ("title", "progress", "counts", "provider", "scan-watch"):
             yield Static("", id=line)
 
-    def show(self, state: SessionState, now_s: float, *, mode: str = "") -> None:
-        """Repaint from `state`; `mode` describes how it is shown (live, replay ×2, …)."""
+    def show(self, state: SessionState, now_s: float, *, mode: str = "",
+             metrics: Text | None = None) -> None:
+        """Repaint from `state`; `mode` describes how it is shown (live, replay ×2, …);
+        `metrics` is the scan / watch line shown when there is no room for their pane."""
         planned = state.total_nodes or len(state.nodes)
         generating = bool(planned or state.levels)
         provider = provider_text(state)
-        lines = {"title": title_text(state, mode), "provider": provider}
+        short = self.size.width < FULL_ID_FROM
+        lines = {"title": title_text(state, mode, short=short), "provider": provider,
+                 "scan-watch": metrics or Text()}
+        self._display("scan-watch", bool(metrics and metrics.plain))
         if generating:
             lines["progress"] = progress_text(state, max(10, self.size.width - 2))
             lines["counts"] = counts_text(state, now_s)
@@ -66,6 +72,10 @@ class ProgressHeader(Vertical):
 
 
 BAR_WIDTH = 40
+FULL_ID_FROM = 120
+"""The title shows the whole session id from this width on, its short form below."""
+CANCELLED = "cancelled"
+"""The error a session ends with on Ctrl-C (its status is then `failed`)."""
 
 
 def progress_text(state: SessionState, width: int) -> Text:
@@ -74,19 +84,39 @@ def progress_text(state: SessionState, width: int) -> Text:
     fraction = state.done_count / planned
     bar_width = max(10, min(BAR_WIDTH, width // 3))
     filled = int(fraction * bar_width)
-    style = "red" if state.failed_count else "green" if fraction >= 1 else "blue"
+    ended_badly = state.status != ACTIVE and outcome_text(state) != "completed"
+    style = "red" if state.failed_count or ended_badly else "green" if fraction >= 1 \
+        else "blue"
     text = Text()
     text.append("━" * filled, style=style)
     text.append("━" * (bar_width - filled), style="bright_black")
     text.append(f" {int(fraction * 100):>3}%  ")
     text.append(level_text(state))
+    outcome = outcome_text(state)
+    if outcome:
+        text.append(f" · {outcome}", style=SESSION_STYLES.get(state.status, ""))
     return text
 
 
-def title_text(state: SessionState, mode: str) -> Text:
+def outcome_text(state: SessionState) -> str:
+    """How an ended session ended, in words: `failed`, `cancelled`, `interrupted`, or
+    `completed` (only when nothing failed); empty while it runs."""
+    if state.status == ACTIVE:
+        return ""
+    if state.status == "failed" and state.error == CANCELLED:
+        return CANCELLED
+    if state.status == "completed" and (state.failed_count or
+                                        state.generation_status == "failed"):
+        return "failed"
+    return state.status
+
+
+def title_text(state: SessionState, mode: str, *, short: bool = False) -> Text:
+    """Command, session id (its short form when `short`), status, mode and error."""
     text = Text()
     text.append(state.command or "session", style="bold")
-    text.append(f"  {state.session_id or '—'}  ", style="dim")
+    session_id = short_id(state.session_id) if short else state.session_id or "—"
+    text.append(f"  {session_id}  ", style="dim")
     text.append(f"● {state.status}", style=SESSION_STYLES.get(state.status, ""))
     if state.generation_status and state.generation_status != "running":
         text.append(f" · generation {state.generation_status}", style="dim")
@@ -102,7 +132,9 @@ def level_text(state: SessionState) -> str:
         return f"{state.total_levels} levels planned" if state.total_levels else ""
     total = max(state.total_levels, len(state.levels))
     level = state.levels.get(state.current_level)
-    suffix = f" ({level.status})" if level is not None and level.status != "running" else ""
+    suffix = ""
+    if state.status == ACTIVE and level is not None and level.status != "running":
+        suffix = f" ({level.status})"
     return f"level {state.current_level + 1} of {total}{suffix}"
 
 
