@@ -33,7 +33,7 @@ NO_CONTENT_YET = "content not stored yet"
 LABEL_WIDTH = 10
 MIN_VALUE_WIDTH = 16
 MIN_NOTE_WIDTH = 12
-TIMING_TABLE_WIDTH = 34
+TIMING_TABLE_WIDTH = 28
 """From this value width on the timing rows line up as a table (label, value, note)."""
 DEFAULT_FACTS_WIDTH = 60
 """The facts' width before the first layout (the first paint wraps again once laid out)."""
