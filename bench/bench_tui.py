@@ -39,6 +39,7 @@ from tests.tui.synthetic import T0, fixed_ulid, flat_plan, generation_events, wr
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable
 
+import contextree.tui.app as app_module
 import contextree.tui.views.session as session_module
 from contextree.progress import Event, EventStore
 from contextree.progress.reducer import apply_event
@@ -77,7 +78,11 @@ class PerEventSessionView(SessionView):
             self.call_after_refresh(self._paint_next, live)
 
 
+APP_CSS = str(Path(app_module.__file__).with_name(CtreeApp.CSS_PATH))  # type: ignore[arg-type]
+
+
 class PerEventApp(CtreeApp):
+    CSS_PATH = APP_CSS  # a relative path would be read beside this file
     session_view_class = PerEventSessionView
 
 
@@ -92,6 +97,7 @@ class FrozenSessionView(SessionView):
 
 
 class FrozenApp(CtreeApp):
+    CSS_PATH = APP_CSS
     session_view_class = FrozenSessionView
 
 

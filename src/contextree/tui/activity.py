@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from contextree.progress.state import (
+    CANCELLED,
     COMPLETED,
     FAILED,
     PENDING,
@@ -26,7 +27,7 @@ from contextree.tui.format import ts_epoch
 BY_STATUS, BY_PATH, BY_DURATION = "status", "path", "duration"
 ORDERS = (BY_STATUS, BY_PATH, BY_DURATION)
 STATUS_RANK = {SENDING: 0, WAITING: 0, RETRYING: 0, QUEUED: 1, PENDING: 2, FAILED: 3,
-               COMPLETED: 4, SKIPPED: 4}
+               CANCELLED: 3, COMPLETED: 4, SKIPPED: 4}
 """In-flight work first, then what waits its turn, then failures, then what is done."""
 RANKS = max(STATUS_RANK.values()) + 1
 

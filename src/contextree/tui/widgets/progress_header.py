@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from contextree.progress.session import ACTIVE
+from contextree.progress.session import ACTIVE, CANCELLED
 from contextree.progress.state import SessionState
 from contextree.tui.format import (
     NODE_STYLES,
@@ -74,8 +74,6 @@ class ProgressHeader(Vertical):
 BAR_WIDTH = 40
 FULL_ID_FROM = 120
 """The title shows the whole session id from this width on, its short form below."""
-CANCELLED = "cancelled"
-"""The error a session ends with on Ctrl-C (its status is then `failed`)."""
 
 
 def progress_text(state: SessionState, width: int) -> Text:
