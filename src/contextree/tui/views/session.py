@@ -115,6 +115,7 @@ class SessionView(Vertical):
         self._followed_live = False
         self._has_levels = False
         self._header_metrics: Text | None = None
+        self._on_failure = False
 
     def compose(self) -> ComposeResult:
         yield Static("No session followed — press 4 for the history, 1 for the dashboard.",
@@ -410,7 +411,10 @@ class SessionView(Vertical):
     # -- messages and actions -------------------------------------------------------------
 
     def on_node_list_highlighted(self, message: NodeList.Highlighted) -> None:
-        self.refresh_bindings()  # `enter` / `e` / `y` apply to a failed node only
+        failure = self._selected_failure() is not None
+        if failure != self._on_failure:  # `enter` / `e` / `y` apply to a failed node only
+            self._on_failure = failure
+            self.refresh_bindings()  # (not on every move: the footer is rebuilt each time)
         if self.state is not None:
             self.query_one(NodeDetail).show(
                 self.state.nodes.get(message.path) if message.path else None)
