@@ -190,13 +190,6 @@ def node_summary(node: NodeState, now_s: float) -> str:
     return ""
 
 
-def skip_reason_text(reason: str | None) -> str:
-    """`up to date`, `a child failed`, or the reason code in words."""
-    if not reason:
-        return "skipped"
-    return SKIP_REASONS.get(reason, reason.replace("_", " "))
-
-
 def retry_due(node: NodeState) -> float | None:
     """When the node's next attempt is due (seconds since the epoch), if it is retrying."""
     retry = node.retries[-1] if node.retries else None
