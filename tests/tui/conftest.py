@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ from contextree.tui.app import CtreeApp
 from tests.tui.synthetic import T0
 
 FROZEN_NOW = T0 + 3600.0
+_TERMINAL_ID = re.compile(r"terminal-\d+")
 DEMO_WORKSPACE = Workspace(root=Path("/work/demo"), store_path=Path("/work/demo/.ctree/store"))
 
 
@@ -68,3 +70,19 @@ async def wait_until(pilot: Pilot[Any], condition: Callable[[], object], what: s
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await pilot.pause(0.01)
+
+
+async def wait_until_steady(pilot: Pilot[Any], what: str, *, repeats: int = 3,
+                            timeout: float = 30.0) -> None:
+    """Let the app run until its screen renders the same `repeats` times in a row: a layout
+    that settles over several refreshes (a wrap that adds a scrollbar, a footer that
+    recomposes) is finished before a screenshot is taken, however loaded the machine."""
+    deadline = time.monotonic() + timeout
+    previous, same = None, 0
+    while same < repeats:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what} to settle")
+        await pilot.pause(0.01)
+        screen = _TERMINAL_ID.sub("", pilot.app.export_screenshot())
+        same = same + 1 if screen == previous else 0
+        previous = screen

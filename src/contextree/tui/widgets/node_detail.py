@@ -72,10 +72,13 @@ class NodeDetail(VerticalScroll, can_focus=True):
         ticking = node is not None and node.status in (WAITING, RETRYING)
         if fingerprint == self._shown and not ticking:
             return
+        rewrapped = self._shown is None or self._shown[1] != fingerprint[1]
         self._shown = fingerprint
         facts = self.facts(node)
         lines = facts.plain.count("\n")
-        self.query_one("#facts", Static).update(facts, layout=lines != self._facts_lines)
+        # a new line count or a new width needs a layout pass; a ticking timer does not
+        self.query_one("#facts", Static).update(
+            facts, layout=rewrapped or lines != self._facts_lines)
         self._facts_lines = lines
         self._show_content(node)
 

@@ -137,21 +137,26 @@ class NodeList(ScrollView, can_focus=True):
             self._highlighted = None
         self._frontier = 0
         self.set_reactive(NodeList.cursor, max(0, cursor))
+        self._resize_to_rows()  # before scrolling: a scroll is clamped to the rows known
         if keep:
             self._scroll_cursor_into_view()
         else:
-            self.scroll_to(y=max(0, self.cursor - self.size.height // 2), animate=False)
+            self.scroll_to(y=max(0, self.cursor - self.size.height // 2), animate=False,
+                           immediate=True)
         self.rows_changed()
 
     def rows_changed(self) -> None:
         """The rows (or the nodes they show) changed: resize and repaint the visible lines."""
-        height = len(self._paths)
-        if self.virtual_size.height != height:
-            self.virtual_size = Size(0, height)
+        self._resize_to_rows()
         if self.follow_activity:
             self._follow()
         self.refresh()
         self._post_highlight()
+
+    def _resize_to_rows(self) -> None:
+        height = len(self._paths)
+        if self.virtual_size.height != height:
+            self.virtual_size = Size(0, height)
 
     def _follow(self) -> None:
         """Put the cursor on the first node in flight (the frontier only moves forward, so
@@ -170,7 +175,7 @@ class NodeList(ScrollView, can_focus=True):
             self.set_reactive(NodeList.cursor, index)
             self._scroll_cursor_into_view(centre=True)
         if index == 0 and self.scroll_offset.y:
-            self.scroll_to(y=0, animate=False)
+            self.scroll_to(y=0, animate=False, immediate=True)
 
     def move_to(self, path: str) -> bool:
         """Put the cursor on `path` (the user's choice: stop following); False if not shown."""
@@ -318,11 +323,11 @@ class NodeList(ScrollView, can_focus=True):
         top = int(self.scroll_offset.y)
         height = max(1, self.size.height)
         if centre and not top <= self.cursor < top + height:
-            self.scroll_to(y=max(0, self.cursor - height // 3), animate=False)
+            self.scroll_to(y=max(0, self.cursor - height // 3), animate=False, immediate=True)
         elif self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False)
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
         elif self.cursor >= top + height:
-            self.scroll_to(y=self.cursor - height + 1, animate=False)
+            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
 
     def _post_highlight(self) -> None:
         path = self.highlighted_path

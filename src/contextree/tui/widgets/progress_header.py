@@ -38,6 +38,7 @@ class ProgressHeader(Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._shown: dict[str, Text] = {}
+        self._last_shown: tuple[SessionState, float, str, Text | None] | None = None
 
     def compose(self) -> ComposeResult:
         for line in ("title", "progress", "counts", "provider", "scan-watch"):
@@ -47,6 +48,7 @@ class ProgressHeader(Vertical):
              metrics: Text | None = None) -> None:
         """Repaint from `state`; `mode` describes how it is shown (live, replay ×2, …);
         `metrics` is the scan / watch line shown when there is no room for their pane."""
+        self._last_shown = (state, now_s, mode, metrics)
         planned = state.total_nodes or len(state.nodes)
         generating = bool(planned or state.levels)
         provider = provider_text(state)
@@ -64,6 +66,13 @@ class ProgressHeader(Vertical):
             if self._shown.get(name) != text:
                 self._shown[name] = text
                 self.query_one(f"#{name}", Static).update(text, layout=False)
+
+    def on_resize(self) -> None:
+        """The bar and the title fit the width: draw them again for the new one (a finished
+        session is not repainted by the view's timer)."""
+        if self._last_shown is not None:
+            state, now_s, mode, metrics = self._last_shown
+            self.show(state, now_s, mode=mode, metrics=metrics)
 
     def _display(self, name: str, shown: bool) -> None:
         widget = self.query_one(f"#{name}")
