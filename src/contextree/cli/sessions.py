@@ -36,7 +36,6 @@ from contextree.progress.session import (
     INTERRUPTED,
     SessionMeta,
     duration_ms,
-    effective_status,
 )
 from contextree.progress.state import SessionState
 from contextree.sizes import format_bytes
@@ -192,7 +191,7 @@ def _load_state(store: EventStore, session_ref: str) -> tuple[SessionRecord, Ses
     record = store.get_session(session_id)
     if record is None:  # deleted between resolve and read
         raise UsageError(f"session {session_id} vanished — run `ctree sessions list`")
-    record.status = effective_status(record)
+    record.status = store.status_of(record)
     return record, replay(store.iter_events(session_id), record)
 
 

@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from contextree.progress.catalog import EventType
 from contextree.progress.event import Event, decode_event_or_none, split_event_key
-from contextree.progress.session import ACTIVE, effective_status
+from contextree.progress.session import ACTIVE
 from contextree.progress.store import EventStore
 
 DEFAULT_POLL_INTERVAL_S = 0.002
@@ -106,7 +106,7 @@ class Follower:
             return
         self._last_liveness_check = now
         record = self.store.get_session(self.session_id)
-        if record is None or effective_status(record) != ACTIVE:
+        if record is None or self.store.status_of(record) != ACTIVE:
             self._owner_gone = True  # read what it committed before it stopped, then finish
 
 

@@ -7,14 +7,18 @@ A commit that fails is retried once; if it fails again the batch is committed on
 a time, so only the sessions whose own writes fail are marked `failed` (with a best-effort
 `ingest_failed`; their later events are dropped and counted) and the others, in this batch and
 later ones, go on. Flush requests are released only after the batch holding them commits.
+Every meta it writes carries a heartbeat; when no commit has carried one for a heartbeat
+interval, it rewrites the metas of all open sessions on its own (SPEC §5, liveness).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import msgspec
@@ -36,6 +40,7 @@ from contextree.progress.event import (
     event_key,
     format_ts,
 )
+from contextree.progress.liveness import HEARTBEAT_INTERVAL_S
 from contextree.progress.session import FAILED, SessionMeta, SessionRecord
 from contextree.progress.store import EventStore
 
@@ -66,11 +71,24 @@ class _Batch:
 class Ingestor(threading.Thread):
     """Drains the bus and commits batches; one per process (see `ProgressRuntime`)."""
 
-    def __init__(self, store: EventStore, bus: EventBus, *, max_batch: int = MAX_BATCH) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        bus: EventBus,
+        *,
+        max_batch: int = MAX_BATCH,
+        heartbeat_interval_s: float = HEARTBEAT_INTERVAL_S,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         super().__init__(name="contextree-ingestor", daemon=True)
         self.store = store
         self.bus = bus
         self.max_batch = max_batch
+        self.heartbeat_interval_s = heartbeat_interval_s
+        self.clock = clock
+        """Stamps heartbeats (seconds since the epoch)."""
+        self._next_beat = 0.0
+        """When (monotonic) the metas of all open sessions are next rewritten."""
         self.failure: IngestError | None = None
         """The most recent failure (kept for `take_failure` and `failure_of`)."""
         self._failures: dict[str, IngestError] = {}
@@ -95,9 +113,30 @@ class Ingestor(threading.Thread):
     def run(self) -> None:
         stop = False
         while not stop:
-            first = self.bus.get()
+            try:
+                first = self.bus.get(timeout=self._until_beat())
+            except queue.Empty:
+                self._beat()
+                continue
             items = self.bus.drain(first, self.max_batch)
             stop = self._process(items)
+
+    def _open_sessions(self) -> list[str]:
+        return [sid for sid, state in self._sessions.items() if not state.failed]
+
+    def _until_beat(self) -> float | None:
+        """How long the bus may stay quiet before a heartbeat is due (None: no open session)."""
+        if not self._open_sessions():
+            return None
+        return max(0.0, self._next_beat - time.monotonic())
+
+    def _beat(self) -> None:
+        """Rewrite the metas of all open sessions with a fresh heartbeat (a quiet bus)."""
+        try:
+            self._write_batch(_Batch())
+        except Exception as exc:
+            log.warning("could not write the sessions' heartbeat: %s", exc)
+            self._next_beat = time.monotonic() + self.heartbeat_interval_s
 
     def _process(self, items: list[BusItem]) -> bool:
         batch = self._build(items)
@@ -204,16 +243,28 @@ class Ingestor(threading.Thread):
             self.bus.publish([decode_event(value) for _, value in batch.events])
 
     def _write_batch(self, batch: _Batch) -> None:
+        """Commit `batch` with a heartbeat in each meta it writes; when a heartbeat is due,
+        with the metas of every open session."""
+        beat_due = time.monotonic() >= self._next_beat
+        session_ids = set(batch.next_seq) | set(batch.records)
+        if beat_due:
+            session_ids.update(self._open_sessions())
+        heartbeat_at = format_ts(self.clock())
         metas: dict[str, SessionMeta] = {}
-        for sid in set(batch.next_seq) | set(batch.records):
+        for sid in session_ids:
             state = self._sessions[sid]
             next_seq = batch.next_seq.get(sid, state.next_seq)
             record = batch.records.get(sid, state.record)
             metas[sid] = SessionMeta(
                 next_seq=next_seq, status=record.status,
                 last_ts=batch.last_ts.get(sid, state.last_ts), event_count=next_seq - 1,
+                heartbeat_at=heartbeat_at,
             )
+        if not (metas or batch.events):
+            return
         self.store.commit_batch(records=batch.records, events=batch.events, metas=metas)
+        if beat_due:
+            self._next_beat = time.monotonic() + self.heartbeat_interval_s
 
     def _fail_batch(self, batch: _Batch, error: Exception) -> None:
         message = f"could not write events to {self.store.path}: {error}"

@@ -29,6 +29,7 @@ from contextree.progress.event import (
     without_surrogates,
 )
 from contextree.progress.ingestor import Ingestor
+from contextree.progress.liveness import BOOT_ID, HEARTBEAT_INTERVAL_S, PID_NAMESPACE
 from contextree.progress.session import (
     HOST,
     Session,
@@ -44,10 +45,16 @@ _open_runtimes: weakref.WeakSet[ProgressRuntime] = weakref.WeakSet()
 class ProgressRuntime:
     """Owns the store, the bus and the ingestor of this process."""
 
-    def __init__(self, store: EventStore, *, bus_capacity_bytes: int | None = None) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        *,
+        bus_capacity_bytes: int | None = None,
+        heartbeat_interval_s: float = HEARTBEAT_INTERVAL_S,
+    ) -> None:
         self.store = store
         self.bus = EventBus() if bus_capacity_bytes is None else EventBus(bus_capacity_bytes)
-        self.ingestor = Ingestor(store, self.bus)
+        self.ingestor = Ingestor(store, self.bus, heartbeat_interval_s=heartbeat_interval_s)
         self.ingestor.start()
         self._closed = False
         self._pid = os.getpid()
@@ -85,7 +92,7 @@ class ProgressRuntime:
         record = SessionRecord(
             session_id=session_id, command=command, args=stored_args, workspace=workspace_text,
             pid=self._pid, host=HOST, proc_start=self._proc_start,
-            started_at=format_ts(started),
+            started_at=format_ts(started), pid_ns=PID_NAMESPACE, boot_id=BOOT_ID,
         )
         put = self.bus.put
         put(StartSession(record, payload, started))

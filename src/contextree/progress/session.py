@@ -1,9 +1,9 @@
 """Sessions: ids, the stored record, the emitting handle, and owner liveness.
 
 A session is one command's ordered event stream. Its record names the owner process (pid,
-host, process start time) so any reader can tell a running session (`active`) from one whose
-writer died without `session_ended` (`interrupted`): the owner is gone, or its pid now belongs
-to a process that started at another time. A live session is never reported interrupted.
+host, process start time, boot id, PID namespace) so any reader can tell a running session
+(`active`) from one whose writer died without `session_ended` (`interrupted`): probed where
+the reader sees the owner's pids, judged by the owner's heartbeat elsewhere (`liveness`).
 """
 
 from __future__ import annotations
@@ -19,6 +19,12 @@ import msgspec
 
 from contextree.errors import EventError
 from contextree.progress.event import check_type_name, encode_payload, parse_ts
+from contextree.progress.liveness import (
+    DEFAULT_LIVENESS,
+    Liveness,
+    can_probe_owner,
+    heartbeat_fresh,
+)
 
 if TYPE_CHECKING:
     from contextree.progress.store import EventStore
@@ -46,6 +52,15 @@ class SessionRecord(msgspec.Struct):
     ended_at: str | None = None
     status: str = ACTIVE
     error: str | None = None
+    pid_ns: str | None = None
+    """The owner's PID namespace (`pid:[inode]`); None in records of older versions."""
+    boot_id: str | None = None
+    """The owner's boot id; None in records of older versions."""
+
+    @property
+    def has_heartbeat(self) -> bool:
+        """Whether the owner writes heartbeats (records of older versions do not)."""
+        return self.pid_ns is not None or self.boot_id is not None
 
 
 class SessionMeta(msgspec.Struct):
@@ -55,6 +70,8 @@ class SessionMeta(msgspec.Struct):
     status: str = ACTIVE
     last_ts: str | None = None
     event_count: int = 0
+    heartbeat_at: str | None = None
+    """When the owner last proved it lives (`ts` format); written while the session is open."""
 
 
 def new_session_id() -> str:
@@ -100,13 +117,38 @@ def _probe_owner(pid: int, proc_start: float) -> bool:
     return abs(started - proc_start) <= _START_TIME_TOLERANCE_S
 
 
-def effective_status(record: SessionRecord) -> str:
-    """`active` / `completed` / `failed` / `interrupted`, as a reader should show it."""
+def effective_status(
+    record: SessionRecord,
+    meta: SessionMeta | None = None,
+    liveness: Liveness = DEFAULT_LIVENESS,
+) -> str:
+    """`active` / `completed` / `failed` / `interrupted`, as a reader should show it.
+
+    An unended session whose owner this process can see (same host, boot and PID namespace)
+    is probed by pid and start time. Otherwise its heartbeat in `meta` (the record's start
+    when there is none yet) decides, with no probe; a record of an older version, which has
+    no heartbeat, from another host is assumed alive as before.
+    """
     if record.status in ENDED_STATUSES:
         return record.status
-    if owner_alive(record.pid, record.host, record.proc_start):
-        return ACTIVE
-    return INTERRUPTED
+    if can_probe_owner(record.host, record.boot_id, record.pid_ns, this_host=HOST):
+        alive = record.pid > 0 and _probe_owner(record.pid, record.proc_start)
+    elif record.has_heartbeat:
+        alive = heartbeat_fresh(last_heartbeat_s(record, meta), liveness)
+    else:
+        alive = True
+    return ACTIVE if alive else INTERRUPTED
+
+
+def last_heartbeat_s(record: SessionRecord, meta: SessionMeta | None) -> float | None:
+    """When the owner last proved it lives: its heartbeat, else the session's start."""
+    for stamp in (meta.heartbeat_at if meta is not None else None, record.started_at):
+        if stamp:
+            try:
+                return parse_ts(stamp)
+            except ValueError:
+                continue
+    return None
 
 
 EndCallback = Callable[["Session", str, "str | None"], None]

@@ -36,6 +36,7 @@ from contextree.progress.event import (
     parse_ts,
     session_prefix,
 )
+from contextree.progress.liveness import DEFAULT_LIVENESS, Liveness
 from contextree.progress.prune import delete_in_batches
 from contextree.progress.schema import (
     OBS_EVENTS,
@@ -142,6 +143,8 @@ class EventStore:
         self._gate = _TxnGate()
         self._dbs: dict[bytes, DatabaseHandle] = {}
         self._dbs_lock = threading.Lock()
+        self.liveness: Liveness = DEFAULT_LIVENESS
+        """How heartbeats are judged (the bound and clock are injectable for tests)."""
         if not readonly:
             for name in OBSERVABILITY_DATABASES:
                 self.open_db(name)
@@ -388,13 +391,14 @@ class EventStore:
         if sessions_db is None:
             return
         for chunk in self._session_chunks(sessions_db):
-            for raw in chunk:
-                record = decode_record(raw)
-                if record is None:
-                    continue
+            records = [r for r in map(decode_record, chunk) if r is not None]
+            metas = self.get_metas(r.session_id for r in records if _needs_meta(r))
+            for record in records:
                 if command is not None and not _command_matches(record.command, command):
                     continue
-                record.status = effective_status(record)
+                record.status = effective_status(
+                    record, metas.get(record.session_id), self.liveness
+                )
                 if status is not None and record.status != status:
                     continue
                 yield record
@@ -415,6 +419,11 @@ class EventStore:
                 yield chunk
             if not positioned:
                 return
+
+    def status_of(self, record: SessionRecord) -> str:
+        """`record`'s effective status, reading its heartbeat when that is what decides."""
+        meta = self.get_meta(record.session_id) if _needs_meta(record) else None
+        return effective_status(record, meta, self.liveness)
 
     def resolve_session_id(self, ref: str) -> str:
         """Resolve a full id, a unique prefix (any case) or `last` to a session id."""
@@ -521,7 +530,7 @@ class EventStore:
         record = self.get_session(session_id)
         if record is None:
             raise SessionNotFoundError(f"no session {session_id}")
-        if not force and effective_status(record) == ACTIVE:
+        if not force and self.status_of(record) == ACTIVE:
             raise SessionStateError(
                 f"session {session_id} is still running (pid {record.pid}) — stop it first"
             )
@@ -634,6 +643,10 @@ def _position_before(cursor: lmdb.Cursor[bytes], key: bytes | None) -> bool:
 def _iterate_reverse(cursor: lmdb.Cursor) -> Iterator[tuple[bytes, bytes]]:
     if cursor.last():
         yield from cast("Iterator[tuple[bytes, bytes]]", cursor.iterprev())
+
+
+def _needs_meta(record: SessionRecord) -> bool:
+    return record.status not in ENDED_STATUSES and record.has_heartbeat
 
 
 def _command_matches(command: str, wanted: str) -> bool:
