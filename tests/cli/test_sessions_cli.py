@@ -5,12 +5,17 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from contextree.cli.app import run
 from contextree.progress import ProgressRuntime
+from contextree.progress.event import format_ts
+from contextree.progress.session import SessionMeta, SessionRecord
+from contextree.progress.store import encode_meta, encode_record
 
 
 def ctree(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -160,3 +165,39 @@ def test_os_errors_and_ctrl_c_reach_the_user_as_one_line(
     exit_code, _, err = ctree(capsys, "-C", str(workspace), "sessions", "list")
     assert exit_code == code
     assert err.strip() == message
+
+
+def test_prune_removes_old_interrupted_sessions_only_when_asked(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ctree(capsys, "-C", str(workspace), "init")
+    now = time.time()
+    ids = {"old": "01JABANDONED00000000000000", "recent": "01JRECENTLYGONE00000000000"}
+    with ProgressRuntime.open(workspace / ".ctree" / "store") as runtime:
+        store = runtime.store
+        for name, seen_days_ago in (("old", 40), ("recent", 2)):
+            seen = format_ts(now - seen_days_ago * 86400)
+            record = SessionRecord(session_id=ids[name], command="scan", pid=4242,
+                                   host="elsewhere.example", started_at=seen,
+                                   pid_ns="pid:[1]", boot_id="another-boot")
+            meta = SessionMeta(next_seq=2, last_ts=seen, heartbeat_at=seen)
+            key = ids[name].encode()
+
+            def write(txn: Any, record: SessionRecord = record, meta: SessionMeta = meta,
+                      key: bytes = key) -> None:
+                txn.put(key, encode_record(record), db=store.sessions_db)
+                txn.put(key, encode_meta(meta), db=store.meta_db)
+
+            store.write(write)
+    code, out, _ = ctree(capsys, "-C", str(workspace), "sessions", "list", "--json")
+    statuses = {row["session_id"]: row["status"] for row in json.loads(out)}
+    assert statuses[ids["old"]] == statuses[ids["recent"]] == "interrupted"
+    code, out, _ = ctree(capsys, "-C", str(workspace), "sessions", "prune", "--max-age", "30d",
+                         "--json")
+    assert code == 0 and not set(ids.values()) & set(json.loads(out)["removed"])
+    code, out, _ = ctree(capsys, "-C", str(workspace), "sessions", "prune", "--interrupted",
+                         "--max-age", "30d", "--json")
+    assert code == 0 and json.loads(out)["removed"] == [ids["old"]]
+    code, out, _ = ctree(capsys, "-C", str(workspace), "sessions", "list", "--json")
+    remaining = {row["session_id"] for row in json.loads(out)}
+    assert ids["recent"] in remaining and ids["old"] not in remaining

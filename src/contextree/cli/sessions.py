@@ -264,21 +264,26 @@ def session_row_from_state(record: SessionRecord, state: SessionState) -> dict[s
 @click.option("--max-age", help="Remove ended sessions older than this (e.g. 14d, 12h).")
 @click.option("--max-count", type=click.IntRange(min=0), help="Keep at most this many ended.")
 @click.option("--dry-run", is_flag=True, help="Only show what would be removed.")
+@click.option("--interrupted", "with_interrupted", is_flag=True,
+              help="Also remove interrupted sessions last seen alive longer ago than --max-age.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_cli
 def prune(cli: CliContext, max_age: str | None, max_count: int | None, dry_run: bool,
-          as_json: bool) -> None:
-    """Remove old ended sessions (never active or interrupted ones)."""
+          with_interrupted: bool, as_json: bool) -> None:
+    """Remove old ended sessions (never active ones; interrupted ones only with
+    --interrupted)."""
     open_store_readonly(cli).close()  # a missing store is an error, not a new empty one
     default_age, default_count = sessions_policy(cli.workspace)
     max_age_s = parse_duration(max_age) if max_age is not None else default_age
     count = max_count if max_count is not None else default_count
-    args = {"max_age": format_duration(max_age_s), "max_count": count, "dry_run": dry_run}
+    args = {"max_age": format_duration(max_age_s), "max_count": count, "dry_run": dry_run,
+            "interrupted": with_interrupted}
     result: dict[str, Any] = {}
 
     def body(session: Session) -> dict[str, Any]:
         outcome = session.store.prune(
-            max_age_s=max_age_s, max_count=count, now_s=time.time(), dry_run=dry_run
+            max_age_s=max_age_s, max_count=count, now_s=time.time(), dry_run=dry_run,
+            interrupted=with_interrupted,
         )
         result["removed"] = [r.session_id for r in outcome.removed]
         result["kept"] = outcome.kept

@@ -8,9 +8,13 @@ the writers waiting behind it.
 
 from __future__ import annotations
 
+import contextlib
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
+
+from contextree.progress.event import parse_ts
+from contextree.progress.session import SessionMeta, SessionRecord, last_heartbeat_s
 
 if TYPE_CHECKING:
     from contextree.progress.store import Transaction
@@ -43,3 +47,30 @@ def delete_in_batches(
         write(delete_some)
         commits += 1
     return commits
+
+
+def last_sign_of_life_s(record: SessionRecord, meta: SessionMeta | None) -> float | None:
+    """When an unended session last showed its owner alive: its heartbeat, its last event,
+    else its start."""
+    candidates = [last_heartbeat_s(record, meta)]
+    if meta is not None and meta.last_ts:
+        with contextlib.suppress(ValueError):
+            candidates.append(parse_ts(meta.last_ts))
+    known = [t for t in candidates if t is not None]
+    return max(known) if known else None
+
+
+def abandoned(
+    interrupted: Sequence[SessionRecord],
+    metas: dict[str, SessionMeta],
+    *,
+    max_age_s: float,
+    now_s: float,
+) -> list[SessionRecord]:
+    """The interrupted sessions whose owner was last seen alive more than `max_age_s` ago."""
+    doomed = []
+    for record in interrupted:
+        seen = last_sign_of_life_s(record, metas.get(record.session_id))
+        if seen is not None and now_s - seen > max_age_s:
+            doomed.append(record)
+    return doomed

@@ -37,7 +37,7 @@ from contextree.progress.event import (
     session_prefix,
 )
 from contextree.progress.liveness import DEFAULT_LIVENESS, Liveness
-from contextree.progress.prune import delete_in_batches
+from contextree.progress.prune import abandoned, delete_in_batches
 from contextree.progress.schema import (
     OBS_EVENTS,
     OBS_SESSION_META,
@@ -47,6 +47,7 @@ from contextree.progress.schema import (
 from contextree.progress.session import (
     ACTIVE,
     ENDED_STATUSES,
+    INTERRUPTED,
     SessionMeta,
     SessionRecord,
     effective_status,
@@ -565,13 +566,17 @@ class EventStore:
         now_s: float,
         dry_run: bool = False,
         limit: int | None = None,
+        interrupted: bool = False,
     ) -> PruneResult:
         """Remove ended sessions older than `max_age_s` or beyond the newest `max_count`.
 
-        Active and interrupted sessions are never removed (nor counted). `limit` bounds how
-        many are removed in one call, so the automatic prune after each command stays cheap.
+        Active sessions are never removed; interrupted ones only when `interrupted` is asked
+        for (never by the automatic prune): those last seen alive more than `max_age_s` ago.
+        Neither is counted against `max_count`. `limit` bounds how many are removed in one
+        call, so the automatic prune after each command stays cheap.
         """
-        ended = [r for r in self.list_sessions() if r.status in ENDED_STATUSES]
+        sessions = self.list_sessions()
+        ended = [r for r in sessions if r.status in ENDED_STATUSES]
         doomed: list[SessionRecord] = []
         for index, record in enumerate(ended):
             too_many = max_count is not None and index >= max_count
@@ -583,13 +588,19 @@ class EventStore:
             too_old = max_age_s is not None and age > max_age_s
             if too_many or too_old:
                 doomed.append(record)
+        if interrupted and max_age_s is not None:
+            gone = [r for r in sessions if r.status == INTERRUPTED]
+            metas = self.get_metas(r.session_id for r in gone)
+            doomed.extend(abandoned(gone, metas, max_age_s=max_age_s, now_s=now_s))
+            doomed.sort(key=lambda r: r.session_id, reverse=True)
         doomed.reverse()  # oldest first, so a bounded prune removes the oldest
         if limit is not None:
             doomed = doomed[:limit]
         if not dry_run:
             ids = [record.session_id for record in doomed]
             delete_in_batches(self.write, self._delete_in, ids)
-        return PruneResult(removed=doomed, kept=len(ended) - len(doomed), dry_run=dry_run)
+        kept = len(ended) - sum(1 for r in doomed if r.status in ENDED_STATUSES)
+        return PruneResult(removed=doomed, kept=kept, dry_run=dry_run)
 
 
 _open_stores: dict[Path, EventStore] = {}
