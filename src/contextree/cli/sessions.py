@@ -1,8 +1,9 @@
-"""`ctree sessions …`: list, show, stream, replay, prune and delete stored sessions.
+"""`ctree sessions …`: list, show, stream, replay, prune, delete and compact stored sessions.
 
 These commands read the store; they create no session of their own, except `prune`, which
-changes the store and so runs as the session `sessions.prune`. A session may be named by its
-full id, any unique prefix, or `last`.
+changes the store and so runs as the session `sessions.prune` (`compact` records none: it
+needs the store closed everywhere). A session may be named by its full id, any unique prefix,
+or `last`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from rich.console import Console
 
 from contextree.cli.common import (
     CliContext,
+    existing_store_path,
     open_store,
     open_store_readonly,
     pass_cli,
@@ -29,6 +31,7 @@ from contextree.durations import format_duration, format_ms, parse_duration
 from contextree.errors import UsageError
 from contextree.progress import EventStore, Session, SessionRecord
 from contextree.progress.catalog import EventType
+from contextree.progress.compact import compact_store
 from contextree.progress.event import split_event_key, well_formed_raw_events
 from contextree.progress.follow import Follower
 from contextree.progress.reducer import replay
@@ -317,3 +320,17 @@ def delete(cli: CliContext, session_ref: str) -> None:
     status = record.status if record else "?"
     note = " (it was interrupted)" if status == INTERRUPTED else ""
     click.echo(f"deleted session {session_id}{note}")
+
+
+@sessions.command("compact")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@pass_cli
+def compact(cli: CliContext, as_json: bool) -> None:
+    """Give the store's free pages back to the filesystem (needs it closed everywhere)."""
+    result = compact_store(existing_store_path(cli))
+    if as_json:
+        _echo_json({"before_bytes": result.before_bytes, "after_bytes": result.after_bytes,
+                    "freed_bytes": result.freed_bytes})
+        return
+    click.echo(f"compacted the store: {format_bytes(result.before_bytes)} → "
+               f"{format_bytes(result.after_bytes)}, {format_bytes(result.freed_bytes)} freed")

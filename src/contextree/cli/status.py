@@ -14,6 +14,7 @@ from contextree.cli.common import CliContext, open_store_readonly, pass_cli
 from contextree.engine.generation.read import coverage_source
 from contextree.engine.workspace.config import load_config
 from contextree.engine.workspace.status import WorkspaceStatus, workspace_status
+from contextree.progress.compact import StoreUsage, store_usage
 from contextree.sizes import format_bytes
 
 
@@ -27,14 +28,21 @@ def status(cli: CliContext, as_json: bool) -> None:
     try:
         result = workspace_status(cli.workspace, store, config=config,
                                   coverage=coverage_source(store, config))
+        usage = store_usage(store)
     finally:
         store.close()
-    click.echo(json.dumps(result.to_json()) if as_json else describe_status(result))
+    if as_json:
+        click.echo(json.dumps({**result.to_json(), "store_size_bytes": usage.size_bytes,
+                               "store_free_bytes": usage.free_bytes}))
+    else:
+        click.echo(describe_status(result, usage))
 
 
-def describe_status(status: WorkspaceStatus) -> str:
+def describe_status(status: WorkspaceStatus, usage: StoreUsage | None = None) -> str:
     """The human form: one labelled line per fact."""
     rows = [("workspace", status.workspace), ("store", status.store)]
+    if usage is not None:
+        rows.append(("store size", _store_size(usage)))
     if not status.scanned:
         rows.append(("tree", "not scanned yet — run `ctree scan`"))
     else:
@@ -54,6 +62,13 @@ def describe_status(status: WorkspaceStatus) -> str:
         ))
     width = max(len(label) for label, _ in rows)
     return "\n".join(f"{label:<{width}}  {value}" for label, value in rows)
+
+
+def _store_size(usage: StoreUsage) -> str:
+    text = f"{format_bytes(usage.size_bytes)}, {usage.free_share:.0%} free"
+    if usage.worth_compacting:
+        text += " — run `ctree sessions compact` to give it back"
+    return text
 
 
 def _staleness(status: WorkspaceStatus) -> str:

@@ -28,6 +28,7 @@ from contextree.errors import (
     StoreError,
     StoreNotFoundError,
 )
+from contextree.progress.compact import announce_presence, withdraw_presence
 from contextree.progress.event import (
     SEQ_DIGITS,
     Event,
@@ -144,6 +145,7 @@ class EventStore:
         self._gate = _TxnGate()
         self._dbs: dict[bytes, DatabaseHandle] = {}
         self._dbs_lock = threading.Lock()
+        self._presence = announce_presence(path)
         self.liveness: Liveness = DEFAULT_LIVENESS
         """How heartbeats are judged (the bound and clock are injectable for tests)."""
         if not readonly:
@@ -199,6 +201,7 @@ class EventStore:
                 return
             _open_stores.pop(self.path, None)
         self.env.close()
+        withdraw_presence(self._presence)
 
     # -- transactions ---------------------------------------------------------------------
 
