@@ -243,8 +243,8 @@ class Ingestor(threading.Thread):
             self.bus.publish([decode_event(value) for _, value in batch.events])
 
     def _write_batch(self, batch: _Batch) -> None:
-        """Commit `batch` with a heartbeat in each meta it writes; when a heartbeat is due,
-        with the metas of every open session."""
+        """Commit `batch` with a heartbeat in each open session's meta it writes (an ended
+        session's has none); when a heartbeat is due, with the metas of every open session."""
         beat_due = time.monotonic() >= self._next_beat
         session_ids = set(batch.next_seq) | set(batch.records)
         if beat_due:
@@ -258,7 +258,7 @@ class Ingestor(threading.Thread):
             metas[sid] = SessionMeta(
                 next_seq=next_seq, status=record.status,
                 last_ts=batch.last_ts.get(sid, state.last_ts), event_count=next_seq - 1,
-                heartbeat_at=heartbeat_at,
+                heartbeat_at=heartbeat_at if record.ended_at is None else None,
             )
         if not (metas or batch.events):
             return
