@@ -27,6 +27,7 @@ from contextree.cli.common import (
     sessions_policy,
 )
 from contextree.cli.groups import HelpGroup
+from contextree.cli.sessions_verify import verify
 from contextree.durations import format_duration, format_ms, parse_duration
 from contextree.errors import UsageError
 from contextree.progress import EventStore, Session, SessionRecord
@@ -51,7 +52,10 @@ TABLE_LIMIT = 50
 
 @click.group(cls=HelpGroup)
 def sessions() -> None:
-    """Inspect, follow, replay and prune the sessions in the store."""
+    """Inspect, follow, replay, verify and prune the sessions in the store."""
+
+
+sessions.add_command(verify)
 
 
 def session_row(record: SessionRecord, meta: SessionMeta | None) -> dict[str, Any]:
