@@ -34,6 +34,7 @@ from contextree.progress import EventStore, Session, SessionRecord
 from contextree.progress.catalog import EventType
 from contextree.progress.compact import compact_store
 from contextree.progress.event import split_event_key, well_formed_raw_events
+from contextree.progress.event_filter import EventFilter, check_event_types
 from contextree.progress.follow import Follower
 from contextree.progress.reducer import replay
 from contextree.progress.session import (
@@ -207,9 +208,17 @@ def _load_state(store: EventStore, session_ref: str) -> tuple[SessionRecord, Ses
 @click.option("--after", "after_seq", type=click.IntRange(min=0), default=0,
               help="Only events with seq greater than this.")
 @click.option("--follow", "-f", is_flag=True, help="Stream new events until the session ends.")
+@click.option("--type", "types", multiple=True, help="Only events of this type (repeatable).")
+@click.option("--path", "path_glob", help="Only events whose node path matches this glob.")
+@click.option("--level", type=click.IntRange(min=1), help="Only events of this level (1 = first).")
+@click.option("--errors", is_flag=True, help="Only events that report an error.")
 @pass_cli
-def events(cli: CliContext, session_ref: str, after_seq: int, follow: bool) -> None:
-    """Print a session's events as JSON lines, exactly as stored."""
+def events(cli: CliContext, session_ref: str, after_seq: int, follow: bool,
+           types: tuple[str, ...], path_glob: str | None, level: int | None,
+           errors: bool) -> None:
+    """Print a session's events as JSON lines, exactly as stored (those the filters keep)."""
+    keep = EventFilter(check_event_types(types), path_glob,
+                       level - 1 if level is not None else None, errors)
     store = open_store_readonly(cli)
     try:
         session_id = store.resolve_session_id(session_ref)
@@ -218,22 +227,25 @@ def events(cli: CliContext, session_ref: str, after_seq: int, follow: bool) -> N
         last_key = None
         for last_key, raw in well_formed_raw_events(  # noqa: B007
                 store.iter_raw_events(session_id, after_seq)):
-            out.write(raw + b"\n")
+            if keep.matches_raw(raw):
+                out.write(raw + b"\n")
         if last_key is not None:
             follower.last_seen = split_event_key(last_key)[1]
         out.flush()
         if follow:
-            _stream(follower, out)
+            _stream(follower, out, keep)
     finally:
         store.close()
 
 
-def _stream(follower: Follower, out: Any) -> None:
+def _stream(follower: Follower, out: Any, keep: EventFilter) -> None:
+    """Print every new event `keep` matches; the follower reads them all, so none is missed."""
     stop = threading.Event()
     try:
         while not follower.finished:
             for _, raw in well_formed_raw_events(follower.wait_raw(1.0, stop=stop)):
-                out.write(raw + b"\n")
+                if keep.matches_raw(raw):
+                    out.write(raw + b"\n")
             out.flush()
     except KeyboardInterrupt:
         stop.set()
