@@ -27,6 +27,7 @@ from contextree.cli.common import (
     sessions_policy,
 )
 from contextree.cli.groups import HelpGroup
+from contextree.cli.sessions_diff import diff
 from contextree.cli.sessions_verify import verify
 from contextree.durations import format_duration, format_ms, parse_duration
 from contextree.errors import UsageError
@@ -57,6 +58,7 @@ def sessions() -> None:
 
 
 sessions.add_command(verify)
+sessions.add_command(diff)
 
 
 def session_row(record: SessionRecord, meta: SessionMeta | None) -> dict[str, Any]:
