@@ -75,8 +75,10 @@ def write_many_sessions(store_path: Path, count: int) -> None:
             records[session_id] = _record(session_id, at)
             events.append((event_key(session_id, 1), assemble_event(
                 ts, session_id, 1, "session_started", encode_payload({"command": "scan"}))))
-            metas[session_id] = SessionMeta(next_seq=2, status="completed", last_ts=ts,
-                                            event_count=1)
+            events.append((event_key(session_id, 2), assemble_event(
+                ts, session_id, 2, "session_ended", encode_payload({"status": "completed"}))))
+            metas[session_id] = SessionMeta(next_seq=3, status="completed", last_ts=ts,
+                                            event_count=2)
             if len(records) == 2_000 or index == count - 1:
                 store.commit_batch(records=records, events=events, metas=metas)
                 records, events, metas = {}, [], {}
@@ -152,6 +154,9 @@ def main() -> int:
         cpu, _, _ = measure(["-C", str(many_ws), "sessions", "list", "--all"], rounds)
         report.row("reads.list_all_cpu_s", cpu, "s", baselines=[startup],
                    target=Target("<=", 1.0), note=f"{sessions:,} rows")
+        cpu, _, _ = measure(["-C", str(many_ws), "sessions", "verify", "--all"], rounds)
+        report.row("reads.verify_all_cpu_s", cpu, "s", baselines=[startup],
+                   note=f"{sessions:,} sessions, each read and replayed")
         cpu, _, _ = measure(["-C", str(many_ws), "sessions", "list"], rounds)
         report.row("reads.list_default_cpu_s", cpu, "s", baselines=[startup],
                    note="the newest 50 and a count of the rest")
