@@ -54,7 +54,7 @@ TABLE_LIMIT = 50
 
 @click.group(cls=HelpGroup)
 def sessions() -> None:
-    """Inspect, follow, replay, verify and prune the sessions in the store."""
+    """Inspect, follow, replay and prune the sessions in the store."""
 
 
 sessions.add_command(verify)
