@@ -23,7 +23,6 @@ from contextree.export.pipeline import SEND_BATCH, SpanSink, close_unfinished
 from contextree.export.spans import SpanBuilder, SpanRecord
 from contextree.progress.event import Event, now_ts, parse_ts
 from contextree.progress.follow import Follower
-from contextree.progress.session import effective_status
 from contextree.progress.store import EventStore
 
 MAX_BUFFERED_SPANS = 50_000
@@ -139,7 +138,7 @@ class Bridge:
         if tail.follower.finished:
             if not tail.builder.ended:
                 record = self.store.get_session(session_id)
-                status = effective_status(record) if record is not None else "interrupted"
+                status = self.store.status_of(record) if record is not None else "interrupted"
                 self._buffer.extend(close_unfinished(tail.builder, status))
             del self._tails[session_id]
             self._finished.add(session_id)

@@ -13,7 +13,6 @@ from typing import Protocol
 
 from contextree.export.spans import UNFINISHED_ATTRIBUTE, SpanBuilder, SpanRecord
 from contextree.progress.event import Event
-from contextree.progress.session import effective_status
 from contextree.progress.store import EventStore
 
 READ_CHUNK = 5000
@@ -78,7 +77,7 @@ def export_sessions(store: EventStore, session_ids: Sequence[str], sink: SpanSin
     pending: list[SpanRecord] = []
     for session_id in session_ids:
         record = store.get_session(session_id)
-        status = effective_status(record) if record is not None else "interrupted"
+        status = store.status_of(record) if record is not None else "interrupted"
         for read, closed in session_spans(store, session_id, status):
             counts.events += read
             pending += closed

@@ -19,7 +19,6 @@ from contextree.progress.event import Event, decode_event, session_prefix
 from contextree.progress.reducer import apply_event
 from contextree.progress.schema import OBS_SESSION_META, OBS_SESSIONS
 from contextree.progress.session import ACTIVE, ENDED_STATUSES, SessionMeta, SessionRecord
-from contextree.progress.session import effective_status as _effective_status
 from contextree.progress.state import SessionState
 from contextree.progress.store import EventStore
 
@@ -233,7 +232,7 @@ def read_stored(store: EventStore, session_id: str) -> StoredSession:
     live = False
     if record_raw is not None:
         try:
-            live = _effective_status(_record_decoder.decode(record_raw)) == ACTIVE
+            live = store.status_of(_record_decoder.decode(record_raw)) == ACTIVE
         except (msgspec.DecodeError, msgspec.ValidationError):
             live = False
     return StoredSession(session_id, record_raw, meta_raw,

@@ -30,7 +30,7 @@ from contextree.errors import ContextreeError, SessionNotFoundError
 from contextree.progress import Event, EventStore, SessionRecord
 from contextree.progress.follow import DEFAULT_POLL_INTERVAL_S, Follower
 from contextree.progress.reducer import replay
-from contextree.progress.session import ACTIVE, effective_status
+from contextree.progress.session import ACTIVE
 from contextree.progress.state import SessionState
 from contextree.tui.format import ts_epoch
 
@@ -135,7 +135,7 @@ class Feed:
         if record is None:
             raise SessionNotFoundError(
                 f"no session {self.session_id} — it may have been deleted or pruned")
-        record.status = effective_status(record)
+        record.status = self.store.status_of(record)
         return record
 
 
