@@ -217,6 +217,13 @@ assert add(2, 3) == 5
 def test_content_view(snap_compare: SnapCompare, tmp_path: Path) -> None:
     """The tree with coverage per directory (README.md and docs/ without context, dimmed),
     pkg/core.py's frame rendered as markdown under its metadata, another agent available."""
+    assert compare_content_view(snap_compare, tmp_path, SIZE, review_frame=True)
+
+
+def compare_content_view(snap_compare: SnapCompare, tmp_path: Path, size: tuple[int, int], *,
+                         review_frame: bool) -> bool:
+    """The content browser over a scanned demo workspace, on pkg/core.py's rendered frame;
+    with `review_frame`, the review agent has a frame for it too."""
     workspace = make_workspace(tmp_path / "demo", review_agent=True)
     store = EventStore.open(workspace.store_path)
     try:
@@ -224,7 +231,8 @@ def test_content_view(snap_compare: SnapCompare, tmp_path: Path) -> None:
         for path in ("pkg/__init__.py", "pkg/text/strings.py", "pkg/text", "pkg", "."):
             put_frame(store, path, f"# `{path}`\n\nContext of {path}.\n")
         put_frame(store, "pkg/core.py", CONTENT_FRAME)
-        put_frame(store, "pkg/core.py", "# Review\n\nLooks fine.\n", agent="review")
+        if review_frame:
+            put_frame(store, "pkg/core.py", "# Review\n\nLooks fine.\n", agent="review")
 
         async def run_before(pilot: Pilot[Any]) -> None:
             app: Any = pilot.app
@@ -242,7 +250,7 @@ def test_content_view(snap_compare: SnapCompare, tmp_path: Path) -> None:
 
         app = CtreeApp(store=store, workspace=workspace, view="content", auto_follow=False,
                        clock=lambda: T0 + 3600.0)
-        assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+        return snap_compare(app, terminal_size=size, run_before=run_before)
     finally:
         store.close()
 
