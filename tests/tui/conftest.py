@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,23 @@ def store(store_path: Path) -> Iterator[EventStore]:
 
 
 AppFactory = Callable[..., CtreeApp]
+RunBefore = Callable[[Pilot[Any]], Awaitable[None]]
+
+
+@pytest.fixture
+def snap_compare(snap_compare: Callable[..., bool]) -> Callable[..., bool]:
+    """The plugin's `snap_compare`, taking its screenshot only once the screen has settled
+    (and its toasts are gone) after the test's own `run_before`, on every snapshot test."""
+
+    def compare(app: CtreeApp, *, run_before: RunBefore | None = None, **options: Any) -> bool:
+        async def settled(pilot: Pilot[Any]) -> None:
+            if run_before is not None:
+                await run_before(pilot)
+            await wait_until_steady(pilot, "the screen")
+
+        return snap_compare(app, run_before=settled, **options)
+
+    return compare
 
 
 @pytest.fixture
@@ -63,8 +80,9 @@ def make_app(store: EventStore) -> AppFactory:
 
 
 async def wait_until(pilot: Pilot[Any], condition: Callable[[], object], what: str,
-                     timeout: float = 15.0) -> None:
-    """Let the app run until `condition()` holds (the UI state, not a fixed sleep)."""
+                     timeout: float = 60.0) -> None:
+    """Let the app run until `condition()` holds (the UI state, not a fixed sleep). The
+    timeout is generous: it only bounds a hang, on a machine however loaded."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
@@ -73,10 +91,13 @@ async def wait_until(pilot: Pilot[Any], condition: Callable[[], object], what: s
 
 
 async def wait_until_steady(pilot: Pilot[Any], what: str, *, repeats: int = 3,
-                            timeout: float = 30.0) -> None:
+                            timeout: float = 60.0) -> None:
     """Let the app run until its screen renders the same `repeats` times in a row: a layout
     that settles over several refreshes (a wrap that adds a scrollbar, a footer that
-    recomposes) is finished before a screenshot is taken, however loaded the machine."""
+    recomposes) is finished before a screenshot is taken, however loaded the machine.
+    Toasts are dismissed first: each lives for a wall-clock time, so whether one is still
+    on screen would depend on the machine's speed."""
+    pilot.app.clear_notifications()
     deadline = time.monotonic() + timeout
     previous, same = None, 0
     while same < repeats:

@@ -104,7 +104,7 @@ async def test_replay_rebuilds_the_same_final_state(store: EventStore,
         view = app.session_view
         assert app.current_view == "session"
         assert isinstance(view.feed, ReplayFeed)
-        await wait_until(pilot, lambda: view.finished, "replay finished", timeout=30)
+        await wait_until(pilot, lambda: view.finished, "replay finished")
         record = store.get_session(ids[0])
         expected = replay(store.read_events(ids[0]), record)
         assert view.state is not None

@@ -52,7 +52,7 @@ async def test_replay_at_speed_ends_in_the_stored_final_state(
     app = make_app(replay_id=session_id, speed=64.0)
     async with app.run_test(size=(120, 36)) as pilot:
         view = app.session_view
-        await wait_until(pilot, lambda: view.finished, "replay finished", timeout=30)
+        await wait_until(pilot, lambda: view.finished, "replay finished")
         expected = replay(store.read_events(session_id), store.get_session(session_id))
         assert view.state is not None and view.state.to_json() == expected.to_json()
         assert app.query_one("StatusBar").session.startswith(session_id[:10])

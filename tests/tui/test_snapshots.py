@@ -189,6 +189,7 @@ def test_replay_paused_after_steps(snap_compare: SnapCompare, make_app: AppFacto
             nodes.action_cursor(1)
         await wait_until(pilot, lambda: nodes.highlighted_path == RETRIED
                          and nodes.scroll_offset.y == 0, "the retried node")
+        await wait_until_steady(pilot, "the paused replay")
 
     app = make_app(replay_id=sessions["failed"], speed=0.01)
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
@@ -262,6 +263,7 @@ def test_command_bar_with_suggestions(snap_compare: SnapCompare, make_app: AppFa
         await wait_until(pilot, lambda: app.dashboard.snapshot is not None, "the snapshot")
         await pilot.press("colon", *"context", "space", *"generate", "space", "minus",
                           "minus", "tab", "tab")
+        await wait_until_steady(pilot, "the suggestions")
 
     assert snap_compare(make_app(auto_follow=False), terminal_size=SIZE, run_before=run_before)
 
