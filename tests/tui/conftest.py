@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from contextree.engine.workspace.layout import Workspace
 from contextree.progress import EventStore
@@ -54,12 +55,15 @@ RunBefore = Callable[[Pilot[Any]], Awaitable[None]]
 @pytest.fixture
 def snap_compare(snap_compare: Callable[..., bool]) -> Callable[..., bool]:
     """The plugin's `snap_compare`, taking its screenshot only once the screen has settled
-    (and its toasts are gone) after the test's own `run_before`, on every snapshot test."""
+    after the test's own `run_before` (its toasts gone, no cursor blinking), on every
+    snapshot test."""
 
     def compare(app: CtreeApp, *, run_before: RunBefore | None = None, **options: Any) -> bool:
         async def settled(pilot: Pilot[Any]) -> None:
             if run_before is not None:
                 await run_before(pilot)
+            for field in pilot.app.query(Input):
+                field.cursor_blink = False  # a blink is a wall-clock timer, like a toast
             await wait_until_steady(pilot, "the screen")
 
         return snap_compare(app, run_before=settled, **options)
