@@ -13,13 +13,19 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from contextree.errors import SessionNotFoundError
+from contextree.errors import SessionNotFoundError, UsageError
 from contextree.progress.reducer import replay
+from contextree.progress.session import SessionRecord
 from contextree.progress.state import COMPLETED, SKIPPED, NodeState, SessionState
 from contextree.progress.store import EventStore
 
-DIFFABLE_COMMANDS = ("context.generate", "watch")
-"""The commands whose sessions generate frames, and so can be compared."""
+GENERATE_COMMAND, WATCH_COMMAND = "context.generate", "watch"
+DIFFABLE_COMMANDS = (GENERATE_COMMAND, WATCH_COMMAND)
+"""The commands whose sessions generate frames (a watch only with `--generate`)."""
+WATCH_GENERATES = "generate"
+"""The watch session's argument that says it generates."""
+DELTAS = ("tokens", "provider_ms", "queue_wait_ms", "retries")
+"""What is compared in figures, per node and in total (`NodeSide` fields)."""
 GENERATED, UP_TO_DATE, ABSENT = "generated", "up to date", "absent"
 REUSE_REASONS = frozenset({"head_reuse"})
 """Skip reasons that mean the node's frame is already current."""
@@ -73,11 +79,14 @@ class NodeDiff:
         return (self.a.outcome != self.b.outcome or self.file_changed or self.content_changed
                 or self.provider_changed)
 
+    @property
+    def change(self) -> str:
+        """`generated → up to date`: the outcome in A, then in B."""
+        return f"{self.a.outcome} → {self.b.outcome}"
+
     def deltas(self) -> dict[str, int]:
-        return {"tokens": self.b.tokens - self.a.tokens,
-                "provider_ms": self.b.provider_ms - self.a.provider_ms,
-                "queue_wait_ms": self.b.queue_wait_ms - self.a.queue_wait_ms,
-                "retries": self.b.retries - self.a.retries}
+        """B's figure minus A's, for each of `DELTAS`."""
+        return {name: getattr(self.b, name) - getattr(self.a, name) for name in DELTAS}
 
     def to_json(self) -> dict[str, Any]:
         return {"path": self.path, "a": asdict(self.a), "b": asdict(self.b),
@@ -99,16 +108,15 @@ class SessionDiff:
         return [node for node in self.nodes if node.differs]
 
     def summary(self) -> dict[str, Any]:
-        changes = Counter(f"{n.a.outcome} → {n.b.outcome}" for n in self.differing()
-                          if n.a.outcome != n.b.outcome)
+        changes = Counter(n.change for n in self.differing() if n.a.outcome != n.b.outcome)
         slowest = sorted((n for n in self.nodes if n.deltas()["provider_ms"] > 0),
                          key=lambda n: -n.deltas()["provider_ms"])[:SLOWEST_SHOWN]
         return {
             "a": self.a_id, "b": self.b_id, "nodes": len(self.nodes),
             "differing": len(self.differing()), "outcome_changes": dict(sorted(changes.items())),
             "content_changed": sum(n.content_changed for n in self.nodes),
-            "tokens": {"a": sum(n.a.tokens for n in self.nodes),
-                       "b": sum(n.b.tokens for n in self.nodes)},
+            **{name: {"a": sum(getattr(n.a, name) for n in self.nodes),
+                      "b": sum(getattr(n.b, name) for n in self.nodes)} for name in DELTAS},
             "duration_ms": {"a": self.a_duration_ms, "b": self.b_duration_ms},
             "slowest_regressions": [{"path": n.path, "provider_ms": n.deltas()["provider_ms"]}
                                     for n in slowest],
@@ -143,15 +151,29 @@ def diff_states(a: SessionState, b: SessionState) -> SessionDiff:
     return result
 
 
+def is_generating(record: SessionRecord) -> bool:
+    """Whether the session generates frames: `context generate`, or `watch --generate`."""
+    if record.command == WATCH_COMMAND:
+        return bool(record.args.get(WATCH_GENERATES))
+    return record.command == GENERATE_COMMAND
+
+
 def resolve_diff_ref(store: EventStore, ref: str) -> str:
     """An id, a unique prefix, `last` or `last~N` (the N-th generating session before the
-    newest) as a session id."""
+    newest) as the id of a generating session."""
     found = _LAST.match(ref.strip())
     if found is None:
-        return store.resolve_session_id(ref)
+        session_id = store.resolve_session_id(ref)
+        record = store.get_session(session_id)
+        if record is not None and not is_generating(record):
+            raise UsageError(f"session {session_id} is a `{record.command}` session: only "
+                             "`context generate` and `watch --generate` sessions are compared")
+        return session_id
     back = int(found.group(1) or 0)
     generating = [record for command in DIFFABLE_COMMANDS
-                  for record in store.list_sessions(command=command, limit=back + 1)]
+                  for record in store.list_sessions(
+                      command=command, limit=back + 1 if command == GENERATE_COMMAND else None)
+                  if is_generating(record)]
     generating.sort(key=lambda record: record.session_id, reverse=True)
     if len(generating) <= back:
         raise SessionNotFoundError(f"{ref!r}: there are only {len(generating)} generating "
