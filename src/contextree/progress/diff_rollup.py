@@ -156,6 +156,20 @@ def _flags(node: NodeDiff) -> tuple[str, ...]:
 
 # -- text -----------------------------------------------------------------------------------
 
+DELTA_NAMES = {"tokens": "tokens", "provider_ms": "provider", "queue_wait_ms": "queue wait",
+               "retries": "retries"}
+"""How each of `DELTAS` is named in text."""
+_MS = frozenset({"provider_ms", "queue_wait_ms", "duration_ms"})
+
+
+def format_figure(name: str, value: int | None, *, signed: bool = False) -> str:
+    """`1,748 ms` for a time, `12,748` for a count; `signed` puts `+`/`-` first."""
+    if value is None:
+        return "?"
+    number = f"{value:+,}" if signed else f"{value:,}"
+    return number + (" ms" if name in _MS else "")
+
+
 def entry_line(entry: DiffEntry) -> str:
     """`  a.py: generated → generated  (content changed; tokens +12)`; a rolled-up directory
     says how many nodes share the change: `docs/  all 4: generated → up to date  (…)`."""
@@ -164,7 +178,8 @@ def entry_line(entry: DiffEntry) -> str:
         head += f"  all {entry.nodes}"
     if not entry.change:
         return head
-    deltas = ", ".join(f"{name} {value:+d}" for name, value in entry.deltas.items() if value)
+    deltas = ", ".join(f"{DELTA_NAMES[name]} {format_figure(name, value, signed=True)}"
+                       for name, value in entry.deltas.items() if value)
     flags = entry.flags if entry.differs else ("unchanged",)
     extra = "; ".join(part for part in (", ".join(flags), deltas) if part)
     return f"{head}: {entry.change}" + (f"  ({extra})" if extra else "")
@@ -174,23 +189,20 @@ def summary_lines(diff: SessionDiff) -> list[str]:
     """The summary: both ids, counts, totals A → B, the outcome changes, the slowest
     regressions."""
     summary = diff.summary()
-    duration = summary["duration_ms"]
     lines = [f"A {diff.a_id}  →  B {diff.b_id}",
-             f"  {summary['nodes']} nodes, {summary['differing']} differ, "
-             f"{summary['content_changed']} with new content",
-             f"  duration {_ms(duration['a'])} → {_ms(duration['b'])}, tokens "
-             f"{_total(summary, 'tokens')}",
-             f"  provider {_total(summary, 'provider_ms', ' ms')}, queue wait "
-             f"{_total(summary, 'queue_wait_ms', ' ms')}, retries {_total(summary, 'retries')}"]
-    lines.extend(f"  {change}: {count}" for change, count in summary["outcome_changes"].items())
-    lines.extend(f"  slower: {row['path']} +{row['provider_ms']} ms"
+             f"  {summary['nodes']:,} nodes, {summary['differing']:,} differ, "
+             f"{summary['content_changed']:,} with new content",
+             f"  duration {_total(summary, 'duration_ms')}",
+             f"  tokens {_total(summary, 'tokens')}, retries {_total(summary, 'retries')}",
+             f"  provider {_total(summary, 'provider_ms')}, queue wait "
+             f"{_total(summary, 'queue_wait_ms')}"]
+    lines.extend(f"  {change}: {count:,}" for change, count in summary["outcome_changes"].items())
+    lines.extend(f"  slower: {row['path']} "
+                 f"{format_figure('provider_ms', row['provider_ms'], signed=True)}"
                  for row in summary["slowest_regressions"])
     return lines
 
 
-def _total(summary: dict[str, Any], name: str, unit: str = "") -> str:
-    return f"{summary[name]['a']:,}{unit} → {summary[name]['b']:,}{unit}"
-
-
-def _ms(value: int | None) -> str:
-    return "?" if value is None else f"{value:,} ms"
+def _total(summary: dict[str, Any], name: str) -> str:
+    return (f"{format_figure(name, summary[name]['a'])} → "
+            f"{format_figure(name, summary[name]['b'])}")
