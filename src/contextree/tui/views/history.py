@@ -1,15 +1,21 @@
 """The history (key 4): every session in the store, newest first.
 
-Rows come from the app's store snapshots; a row's cells are updated in place, and the table
-is rebuilt only when sessions appear or disappear. Deleting and pruning ask first, then run
-`ctree sessions delete` / `ctree sessions prune` as child processes (the TUI only reads the
-store); the history shows the result with the next snapshot.
+Rows come from the app's store snapshots, filtered by text, status and date
+(`history_filter`), the filter said in the title and kept as sessions arrive; a row's cells
+are updated in place, and the table is rebuilt only when the rows shown change. A marked
+session (`◆`) is compared with another in a `DiffScreen`. Deleting and pruning ask first, then
+run `ctree sessions delete` / `ctree sessions prune` as child processes (the TUI only reads
+the store); the history shows the result with the next snapshot.
 
 | Key | Action |
 |---|---|
 | `enter` | open the highlighted session (live if it is running) |
 | `r` | replay it |
 | `/` | filter by id, command or status (`escape` clears) |
+| `s` | cycle the status shown: all, running, completed, failed, interrupted |
+| `t` | cycle the dates shown: all, today, 7 days, 30 days |
+| `m` | mark the highlighted session (again: unmark it) |
+| `c` | diff the marked session against the highlighted one |
 | `d` | delete it (asks first) |
 | `p` | prune old ended sessions per the workspace policy (asks first) |
 """
@@ -17,6 +23,7 @@ store); the history shows the result with the next snapshot.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import ClassVar
 
 from rich.text import Text
@@ -30,6 +37,7 @@ from textual.widgets.data_table import CellDoesNotExist
 from contextree.durations import format_duration
 from contextree.errors import ContextreeError
 from contextree.progress import EventStore
+from contextree.progress.diff import diff_sessions
 from contextree.progress.session import ACTIVE
 from contextree.tui.data import Progress, SessionRow, StoreSnapshot
 from contextree.tui.format import (
@@ -41,17 +49,24 @@ from contextree.tui.format import (
     unique_prefixes,
 )
 from contextree.tui.messages import OpenSession, RunCommand
+from contextree.tui.views.history_diff import DiffScreen
+from contextree.tui.views.history_filter import HistoryFilter
 from contextree.tui.widgets.confirm import ConfirmDialog
 
 COLUMNS = ("session", "started", "command", "duration", "status", "nodes")
 """What SPEC §8 lists; nodes done and failed share a column, so 80 columns hold them all."""
 Cells = tuple[str | Text, ...]
+MARKER = "◆ "
+"""Before the id of the marked session."""
 
 
-def row_cells(row: SessionRow, short_id: str, now_s: float) -> Cells:
+def row_cells(row: SessionRow, short_id: str, now_s: float, *, marked: bool = False) -> Cells:
     """A session's cells. A running one shows its level as its status and its progress
-    (done/total and percent) as its nodes; an ended one its nodes done, then failed."""
+    (done/total and percent) as its nodes; an ended one its nodes done, then failed. The
+    marked session's id starts with `MARKER`."""
     record = row.record
+    shown_id: str | Text = Text.assemble((MARKER, "bold magenta"), short_id) if marked \
+        else short_id
     status = Text(row.status, style=SESSION_STYLES.get(row.status, ""))
     if row.status == ACTIVE:
         status, nodes = running_cells(row.progress)
@@ -59,7 +74,7 @@ def row_cells(row: SessionRow, short_id: str, now_s: float) -> Cells:
         nodes = Text(format_count(row.counts.done))
         if row.counts.failed:
             nodes.append(f" ✗{row.counts.failed:,}", style="red")
-    return (short_id, format_start(record.started_at, now_s), record.command,
+    return (shown_id, format_start(record.started_at, now_s), record.command,
             Text(format_ms(row.duration_ms), justify="right"), status,
             nodes)
 
@@ -77,17 +92,8 @@ def running_cells(progress: Progress | None) -> tuple[Text, Text]:
     return Text(level, style="cyan"), Text(done, style="cyan")
 
 
-def matches(row: SessionRow, needle: str) -> bool:
-    needle = needle.strip().lower()
-    if not needle:
-        return True
-    record = row.record
-    haystack = f"{record.session_id} {record.command} {row.status} {record.started_at}".lower()
-    return all(word in haystack for word in needle.split())
-
-
 class HistoryView(Vertical):
-    """All sessions, with filter, open, replay, delete and prune."""
+    """All sessions, with filters, open, replay, mark and diff, delete and prune."""
 
     HELP_TITLE = "History (4)"
     HELP_POINTER: ClassVar[list[tuple[str, str]]] = [
@@ -96,6 +102,10 @@ class HistoryView(Vertical):
     ]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter"),
+        Binding("s", "cycle_status", "Status"),
+        Binding("t", "cycle_period", "Date"),
+        Binding("m", "mark", "Mark"),
+        Binding("c", "diff", "Diff"),
         Binding("r", "replay", "Replay"),
         Binding("d", "delete", "Delete"),
         Binding("p", "prune", "Prune"),
@@ -108,6 +118,8 @@ class HistoryView(Vertical):
         self.store = store
         self.prune_policy = prune_policy
         self.snapshot: StoreSnapshot | None = None
+        self.filter = HistoryFilter()
+        self.marked_id: str | None = None
         self._shown: list[tuple[str, Cells]] = []
 
     def compose(self) -> ComposeResult:
@@ -123,10 +135,6 @@ class HistoryView(Vertical):
 
     # -- data -----------------------------------------------------------------------------
 
-    @property
-    def filter_text(self) -> str:
-        return self.query_one("#filter", Input).value
-
     def show_snapshot(self, snapshot: StoreSnapshot) -> None:
         self.snapshot = snapshot
         self._render_rows()
@@ -134,11 +142,13 @@ class HistoryView(Vertical):
     def _render_rows(self) -> None:
         if self.snapshot is None:
             return
-        needle = self.filter_text
         snapshot = self.snapshot
+        if self.marked_id is not None and self._row(self.marked_id) is None:
+            self.marked_id = None  # deleted or pruned meanwhile
         short = unique_prefixes(row.session_id for row in snapshot.rows)
-        wanted = [(row.session_id, row_cells(row, short[row.session_id], snapshot.taken_s))
-                  for row in snapshot.rows if matches(row, needle)]
+        wanted = [(row.session_id, row_cells(row, short[row.session_id], snapshot.taken_s,
+                                             marked=row.session_id == self.marked_id))
+                  for row in snapshot.rows if self.filter.matches(row, snapshot.taken_s)]
         table = self.query_one("#sessions", DataTable)
         if [key for key, _ in wanted] == [key for key, _ in self._shown]:
             for (key, cells), (_, old) in zip(wanted, self._shown, strict=True):
@@ -158,6 +168,17 @@ class HistoryView(Vertical):
         empty.display = not wanted
         empty.update("no sessions match the filter" if self.snapshot.rows
                      else "no sessions yet — run `ctree scan` or `ctree context generate`")
+        self.border_title = self.title_text(len(wanted), len(snapshot.rows))
+
+    def title_text(self, shown: int, total: int) -> str:
+        """`History · 3 of 12 sessions · failed · 7 days · “scan” · ◆ 01M8PKMQ`: what the
+        filter lets through, then the mark."""
+        count = f"{total:,}" if shown == total else f"{shown:,} of {total:,}"
+        parts = ["History", f"{count} {'session' if total == 1 else 'sessions'}",
+                 *self.filter.describe()]
+        if self.marked_id is not None:
+            parts.append(f"{MARKER}{self.marked_id[:8]}")
+        return " · ".join(parts)
 
     def highlighted_id(self) -> str | None:
         table = self.query_one("#sessions", DataTable)
@@ -180,6 +201,14 @@ class HistoryView(Vertical):
             return bool(field.display or field.value)
         return True
 
+    def action_cycle_status(self) -> None:
+        self.filter = self.filter.next_status()
+        self._render_rows()
+
+    def action_cycle_period(self) -> None:
+        self.filter = self.filter.next_period()
+        self._render_rows()
+
     def action_filter(self) -> None:
         field = self.query_one("#filter", Input)
         field.display = True
@@ -192,12 +221,13 @@ class HistoryView(Vertical):
         self.query_one("#sessions").focus()
 
     @on(Input.Changed, "#filter")
-    def _filter_changed(self) -> None:
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter = replace(self.filter, text=event.value)
         self._render_rows()
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self) -> None:
-        if not self.filter_text:
+        if not self.filter.text:
             self.query_one("#filter").display = False
         self.query_one("#sessions").focus()
 
@@ -212,6 +242,32 @@ class HistoryView(Vertical):
         session_id = self.highlighted_id()
         if session_id is not None:
             self.post_message(OpenSession(session_id, replay=True))
+
+    # -- mark and diff --------------------------------------------------------------------
+
+    def action_mark(self) -> None:
+        session_id = self.highlighted_id()
+        if session_id is not None:
+            self.marked_id = None if session_id == self.marked_id else session_id
+            self._render_rows()
+
+    def action_diff(self) -> None:
+        session_id = self.highlighted_id()
+        if self.marked_id is None or session_id is None:
+            self.notify("mark a session with m first, then press c on the one to compare it "
+                        "with", severity="warning")
+            return
+        self._load_diff(self.marked_id, session_id)
+
+    @work(thread=True, group="store-read")
+    def _load_diff(self, a_id: str, b_id: str) -> None:
+        """Replay both sessions off the UI's loop, then show their diff."""
+        try:
+            result = diff_sessions(self.store, a_id, b_id)
+        except ContextreeError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        self.app.call_from_thread(self.app.push_screen, DiffScreen(result))
 
     def action_delete(self) -> None:
         session_id = self.highlighted_id()
