@@ -120,7 +120,8 @@ async def test_mark_then_c_opens_the_diff_the_cli_prints(store: EventStore,
         table = app.history.query_one("#sessions", DataTable)
         assert str(table.get_row(a)[0]).startswith("◆ ")
         assert not str(table.get_row(b)[0]).startswith("◆")
-        assert title(app) == f"History · 2 sessions · ◆ {a[:8]}"
+        short_a = str(table.get_row(a)[0]).removeprefix("◆ ")
+        assert a.startswith(short_a) and title(app) == f"History · 2 sessions · ◆ {short_a}"
         await pilot.press("up", "c")
         await wait_until(pilot, lambda: isinstance(app.screen, DiffScreen), "the diff")
         screen: Any = app.screen

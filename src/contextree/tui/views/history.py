@@ -168,16 +168,17 @@ class HistoryView(Vertical):
         empty.display = not wanted
         empty.update("no sessions match the filter" if self.snapshot.rows
                      else "no sessions yet — run `ctree scan` or `ctree context generate`")
-        self.border_title = self.title_text(len(wanted), len(snapshot.rows))
+        marked = short[self.marked_id] if self.marked_id is not None else None
+        self.border_title = self.title_text(len(wanted), len(snapshot.rows), marked)
 
-    def title_text(self, shown: int, total: int) -> str:
+    def title_text(self, shown: int, total: int, marked: str | None) -> str:
         """`History · 3 of 12 sessions · failed · 7 days · “scan” · ◆ 01M8PKMQ`: what the
-        filter lets through, then the mark."""
+        filter lets through, then the marked session's short id."""
         count = f"{total:,}" if shown == total else f"{shown:,} of {total:,}"
         parts = ["History", f"{count} {'session' if total == 1 else 'sessions'}",
                  *self.filter.describe()]
-        if self.marked_id is not None:
-            parts.append(f"{MARKER}{self.marked_id[:8]}")
+        if marked is not None:
+            parts.append(f"{MARKER}{marked}")
         return " · ".join(parts)
 
     def highlighted_id(self) -> str | None:
