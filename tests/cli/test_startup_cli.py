@@ -17,8 +17,11 @@ from typing import IO
 
 import click
 import pytest
+from tests.support.synthetic_sessions import write_ended_sessions
 
 from contextree.cli.app import COMMANDS, cli, run
+from contextree.cli.groups import LazyCommand, LazyGroup
+from contextree.cli.sessions import SUBCOMMANDS, sessions
 
 HEAVY_MODULES = (
     "asyncio", "rich.markdown", "markdown_it", "pygments", "watchfiles", "psutil", "textual",
@@ -43,6 +46,14 @@ def loaded_modules(*args: str, cwd: Path) -> tuple[int, set[str]]:
     return result.returncode, set(json.loads(result.stdout[marker + len("MODULES "):]))
 
 
+def interpreter_modules(cwd: Path) -> set[str]:
+    """What a bare interpreter has loaded before running anything (site, .pth files)."""
+    result = subprocess.run(
+        [sys.executable, "-c", "import json, sys; print(json.dumps(sorted(sys.modules)))"],
+        cwd=cwd, capture_output=True, text=True, timeout=120, check=True)
+    return set(json.loads(result.stdout))
+
+
 def heavy_in(modules: set[str]) -> list[str]:
     return sorted(name for name in HEAVY_MODULES
                   if name in modules or any(m.startswith(name + ".") for m in modules))
@@ -53,8 +64,11 @@ def test_help_imports_no_heavy_module(tmp_path: Path) -> None:
     assert code == 0
     assert heavy_in(modules) == []
     assert not [m for m in modules if m.startswith("contextree.cli.") and m not in {
-        "contextree.cli.app", "contextree.cli.common", "contextree.cli.groups",
-        "contextree.cli.main"}], "a command module was imported for --help"
+        "contextree.cli.app", "contextree.cli.groups", "contextree.cli.main"}], \
+        "a command module was imported for --help"
+    added = modules - interpreter_modules(tmp_path)
+    assert not {"pathlib", "dataclasses", "contextree.cli.common", "contextree.engine",
+                "contextree.progress"} & added, "--help resolved a workspace or built a dataclass"
 
 
 def test_a_read_command_loads_only_what_it_uses(tmp_path: Path) -> None:
@@ -65,10 +79,78 @@ def test_a_read_command_loads_only_what_it_uses(tmp_path: Path) -> None:
                 "textual", "openai", "anthropic", "contextree.progress.runtime"} & modules
 
 
-def test_lazy_commands_are_the_real_commands_with_the_same_one_line_help() -> None:
-    context = click.Context(cli)
-    assert cli.list_commands(context) == sorted(COMMANDS)
-    for name, lazy in COMMANDS.items():
+READ_HEAVY_MODULES = (
+    "rich", "contextree.progress.state", "contextree.progress.reducer",
+    "contextree.progress.diff", "contextree.progress.verify", "contextree.progress.follow",
+    "contextree.progress.event_filter", "contextree.progress.runtime", "socket", "asyncio",
+    "psutil", "watchfiles", "textual", "openai", "anthropic", "httpx",
+)
+"""What neither `sessions list` nor `status` needs: rich (the table is plain text), the
+reducer's state model, the other `sessions` subcommands, the writer side, the network."""
+
+GENERATION_MODULES = (
+    "contextree.engine.generation.orchestrator", "contextree.engine.generation.queue",
+    "contextree.engine.generation.plan", "contextree.engine.generation.prompts",
+    "contextree.engine.generation.generate", "contextree.engine.providers.local",
+    "contextree.engine.providers.remote", "contextree.engine.providers.openai_provider",
+    "contextree.engine.providers.anthropic_provider",
+)
+"""The generation and provider machinery: `status` reads frames' coverage, it runs nothing."""
+
+
+def not_imported(modules: set[str], names: tuple[str, ...]) -> list[str]:
+    return sorted(name for name in names
+                  if name in modules or any(m.startswith(name + ".") for m in modules))
+
+
+@pytest.fixture
+def workspace_with_sessions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A scanned three-file workspace whose store holds 100 ended sessions."""
+    monkeypatch.delenv("CTREE_STORE", raising=False)
+    monkeypatch.setenv("CTREE_HOME", str(tmp_path / "home"))
+    workspace = tmp_path / "ws"
+    (workspace / "src").mkdir(parents=True)
+    for name in ("a.py", "b.py", "c.py"):
+        (workspace / "src" / name).write_text(f"NAME = {name!r}\n", encoding="utf-8")
+    write_ended_sessions(workspace / ".ctree" / "store", 100)
+    assert run(["-C", str(workspace), "scan"]) == 0
+    return workspace
+
+
+def test_sessions_list_imports_neither_rich_nor_the_reducer(
+    workspace_with_sessions: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    code, modules = loaded_modules("sessions", "list", cwd=workspace_with_sessions)
+    assert code == 0
+    assert "contextree.progress.store" in modules  # it did read the store
+    assert not_imported(modules, READ_HEAVY_MODULES) == []
+    assert not {"contextree.cli.sessions_diff", "contextree.cli.sessions_verify"} & modules
+
+
+def test_status_imports_no_generation_machinery(
+    workspace_with_sessions: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    code, modules = loaded_modules("status", cwd=workspace_with_sessions)
+    assert code == 0
+    assert "contextree.engine.workspace.status" in modules  # it did compare the tree
+    assert not_imported(modules, READ_HEAVY_MODULES + GENERATION_MODULES) == []
+
+
+def lazy_groups() -> list[tuple[LazyGroup, dict[str, LazyCommand]]]:
+    return [(cli, COMMANDS), (sessions, SUBCOMMANDS)]
+
+
+@pytest.mark.parametrize("group, lazy_commands", lazy_groups())
+def test_lazy_commands_are_the_real_commands_with_the_same_one_line_help(
+    group: LazyGroup, lazy_commands: dict[str, LazyCommand]
+) -> None:
+    context = click.Context(group)
+    assert set(lazy_commands) <= set(group.list_commands(context))
+    if group is cli:
+        assert cli.list_commands(context) == sorted(COMMANDS)
+    for name, lazy in lazy_commands.items():
         command = lazy.load()
         assert command.name == name
         assert command.help is not None

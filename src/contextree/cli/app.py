@@ -9,16 +9,17 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from contextvars import ContextVar
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from contextree import __version__
-from contextree.cli.common import CliContext, with_command_hint
 from contextree.cli.groups import LazyCommand, LazyGroup
 from contextree.cli.main import CANCELLED, CANCELLED_EXIT_CODE
-from contextree.engine.workspace.layout import resolve_workspace
 from contextree.errors import ContextreeError
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 COMMANDS = {
     "init": LazyCommand("contextree.cli.init:init",
@@ -64,7 +65,12 @@ COMMANDS = {
 @click.pass_context
 def cli(ctx: click.Context, workspace: str | None, store: str | None, verbose: bool) -> None:
     """contextree — AI-generated context for a codebase, every command a replayable session."""
+    # Loaded here, not at the top: `--help` and the bare group never resolve a workspace.
+    from pathlib import Path
+
+    from contextree.cli.common import CliContext
     from contextree.cli.logs import configure_logging
+    from contextree.engine.workspace.layout import resolve_workspace
 
     configure_logging(verbose)
     resolved = resolve_workspace(workspace, store)
@@ -88,6 +94,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         _print_error(CANCELLED)
         return CANCELLED_EXIT_CODE
     except ContextreeError as exc:
+        from contextree.cli.common import with_command_hint
+
         if verbose:
             _print_traceback()
         _print_error(with_command_hint(exc))

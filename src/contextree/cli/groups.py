@@ -9,9 +9,8 @@ help. `HelpGroup` prints its help and exits 0 when called with no subcommand (`c
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from importlib import import_module
-from typing import Any
+from typing import Any, NamedTuple
 
 import click
 
@@ -30,9 +29,9 @@ class HelpGroup(click.Group):
         return super().invoke(ctx)
 
 
-@dataclass(frozen=True)
-class LazyCommand:
-    """Where a subcommand lives (`module:attribute`) and its one-line help."""
+class LazyCommand(NamedTuple):
+    """Where a subcommand lives (`module:attribute`) and its one-line help (a named tuple:
+    `dataclasses` would cost every start-up its import)."""
 
     target: str
     short_help: str

@@ -9,13 +9,11 @@ or `last`.
 from __future__ import annotations
 
 import sys
-import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import msgspec
-from rich.console import Console
 
 from contextree.cli.common import (
     CliContext,
@@ -26,25 +24,21 @@ from contextree.cli.common import (
     run_session,
     sessions_policy,
 )
-from contextree.cli.groups import HelpGroup
-from contextree.cli.sessions_diff import diff
-from contextree.cli.sessions_verify import verify
+from contextree.cli.groups import LazyCommand, LazyGroup
 from contextree.durations import format_duration, format_ms, parse_duration
 from contextree.errors import UsageError
-from contextree.progress import EventStore, Session, SessionRecord
-from contextree.progress.catalog import EventType
-from contextree.progress.compact import compact_store
-from contextree.progress.event import split_event_key, well_formed_raw_events
-from contextree.progress.event_filter import EventFilter, check_event_types
-from contextree.progress.follow import Follower
-from contextree.progress.reducer import replay
-from contextree.progress.session import (
-    INTERRUPTED,
-    SessionMeta,
-    duration_ms,
-)
-from contextree.progress.state import SessionState
+from contextree.progress.session import INTERRUPTED, SessionMeta, SessionRecord, duration_ms
 from contextree.sizes import format_bytes
+
+if TYPE_CHECKING:
+    from contextree.progress.event_filter import EventFilter
+    from contextree.progress.follow import Follower
+    from contextree.progress.session import Session
+    from contextree.progress.state import SessionState
+    from contextree.progress.store import EventStore
+
+# What only some subcommands need (the reducer, rich, following, filtering, compaction) is
+# imported inside them: `sessions list` starts with the store alone.
 
 _json = msgspec.json.Encoder()
 STATUS_STYLES = {"active": "cyan", "completed": "green", "failed": "red", "interrupted": "yellow"}
@@ -52,13 +46,20 @@ TABLE_LIMIT = 50
 """Sessions the table shows unless --limit or --all says otherwise."""
 
 
-@click.group(cls=HelpGroup)
+SUBCOMMANDS = {
+    "verify": LazyCommand("contextree.cli.sessions_verify:verify",
+                          "Check sessions' seqs, first and last events, meta, record and "
+                          "replayed summary."),
+    "diff": LazyCommand("contextree.cli.sessions_diff:diff",
+                        "Compare sessions A and B (ids, prefixes, `last`, `last~1`) node by "
+                        "node."),
+}
+"""The subcommands kept in their own modules: loaded only when used (a test checks the help)."""
+
+
+@click.group(cls=LazyGroup, lazy_commands=SUBCOMMANDS)
 def sessions() -> None:
     """Inspect, follow, replay and prune the sessions in the store."""
-
-
-sessions.add_command(verify)
-sessions.add_command(diff)
 
 
 def session_row(record: SessionRecord, meta: SessionMeta | None) -> dict[str, Any]:
@@ -165,6 +166,10 @@ def show(cli: CliContext, session_ref: str, as_json: bool) -> None:
 
 
 def _print_show(record: SessionRecord, row: dict[str, Any], state: SessionState) -> None:
+    from rich.console import Console
+
+    from contextree.progress.catalog import EventType
+
     style = STATUS_STYLES.get(record.status, "")
     console = Console()
     console.print(f"[bold]{record.session_id}[/]  {record.command}  [{style}]{record.status}[/]")
@@ -197,6 +202,8 @@ def _print_show(record: SessionRecord, row: dict[str, Any], state: SessionState)
 
 
 def _load_state(store: EventStore, session_ref: str) -> tuple[SessionRecord, SessionState]:
+    from contextree.progress.reducer import replay
+
     session_id = store.resolve_session_id(session_ref)
     record = store.get_session(session_id)
     if record is None:  # deleted between resolve and read
@@ -219,6 +226,10 @@ def events(cli: CliContext, session_ref: str, after_seq: int, follow: bool,
            types: tuple[str, ...], path_glob: str | None, level: int | None,
            errors: bool) -> None:
     """Print a session's events as JSON lines, exactly as stored (those the filters keep)."""
+    from contextree.progress.event import split_event_key, well_formed_raw_events
+    from contextree.progress.event_filter import EventFilter, check_event_types
+    from contextree.progress.follow import Follower
+
     keep = EventFilter(check_event_types(types), path_glob,
                        level - 1 if level is not None else None, errors)
     store = open_store_readonly(cli)
@@ -242,6 +253,10 @@ def events(cli: CliContext, session_ref: str, after_seq: int, follow: bool,
 
 def _stream(follower: Follower, out: Any, keep: EventFilter) -> None:
     """Print every new event `keep` matches; the follower reads them all, so none is missed."""
+    import threading
+
+    from contextree.progress.event import well_formed_raw_events
+
     stop = threading.Event()
     try:
         while not follower.finished:
@@ -345,6 +360,8 @@ def delete(cli: CliContext, session_ref: str) -> None:
 @pass_cli
 def compact(cli: CliContext, as_json: bool) -> None:
     """Give the store's free pages back to the filesystem (needs it closed everywhere)."""
+    from contextree.progress.compact import compact_store
+
     result = compact_store(existing_store_path(cli))
     if as_json:
         _echo_json({"before_bytes": result.before_bytes, "after_bytes": result.after_bytes,

@@ -6,8 +6,6 @@ records no session.
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from contextree.cli.common import CliContext, open_store_readonly, pass_cli
@@ -32,6 +30,8 @@ def status(cli: CliContext, as_json: bool) -> None:
     finally:
         store.close()
     if as_json:
+        import json  # only the JSON form needs it
+
         click.echo(json.dumps({**result.to_json(), "store_size_bytes": usage.size_bytes,
                                "store_free_bytes": usage.free_bytes}))
     else:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
@@ -113,6 +112,8 @@ def compact_store(path: Path) -> CompactResult:
 
 
 def _compact_unshared(path: Path) -> CompactResult:
+    import shutil  # only compaction needs it: every store open imports this module
+
     before = (path / DATA_FILE).stat().st_size
     scratch = path.with_name(f"{path.name}.compacting-{os.getpid()}")
     shutil.rmtree(scratch, ignore_errors=True)

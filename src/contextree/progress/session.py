@@ -9,7 +9,6 @@ the reader sees the owner's pids, judged by the owner's heartbeat elsewhere (`li
 from __future__ import annotations
 
 import os
-import socket
 import time
 from collections.abc import Callable, Mapping
 from types import TracebackType
@@ -34,7 +33,8 @@ ENDED_STATUSES = frozenset({COMPLETED, FAILED})
 CANCELLED = "cancelled"
 """The error of a session stopped by Ctrl-C (its status is `failed`), and what the CLI prints."""
 
-HOST = socket.gethostname()
+HOST = os.uname().nodename
+"""This machine's host name (what `socket.gethostname()` returns, without importing `socket`)."""
 _START_TIME_TOLERANCE_S = 0.05
 
 

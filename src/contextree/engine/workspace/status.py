@@ -14,10 +14,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from contextree.engine.store import EngineStore
+from contextree.engine.workspace.builder import TreeBuilder
 from contextree.engine.workspace.config import Config, load_config
 from contextree.engine.workspace.ignore import IgnoreRules
 from contextree.engine.workspace.layout import Workspace
-from contextree.engine.workspace.scan import TreeBuilder
 from contextree.engine.workspace.tree import FILE, ROOT, NodeRecord, TreeStore
 
 STALE_PATHS_REPORTED = 20
