@@ -12,10 +12,11 @@ floor of any click program).
 
 from __future__ import annotations
 
+import os
 import resource
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from common import Baseline, Report, Target, median, parse_args, temp_dir
@@ -39,17 +40,44 @@ def children_cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def cpu_ms(argv: Sequence[str], cwd: Path, runs: int) -> float:
-    """The median CPU time of `runs` runs of `argv`, in milliseconds; each must exit 0."""
-    samples = []
+Command = tuple[Sequence[str], Mapping[str, str]]
+"""What one figure runs: the argv and the environment."""
+
+
+def run_once(command: Command, cwd: Path) -> float:
+    """The CPU time of one run of `command`, in milliseconds; it must exit 0."""
+    argv, env = command
+    before = children_cpu_s()
+    result = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, check=False)
+    spent = (children_cpu_s() - before) * 1000
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} exited {result.returncode}: "
+                         f"{result.stderr.decode(errors='replace')}")
+    return spent
+
+
+def cpu_ms(commands: Mapping[str, Command], cwd: Path, runs: int) -> dict[str, float]:
+    """The median CPU time of `runs` runs of each command, in milliseconds; the runs are
+    interleaved, after one untimed run of each (which fills the bytecode cache)."""
+    for command in commands.values():
+        run_once(command, cwd)
+    samples: dict[str, list[float]] = {key: [] for key in commands}
     for _ in range(runs):
-        before = children_cpu_s()
-        result = subprocess.run(argv, cwd=cwd, capture_output=True, check=False)
-        samples.append((children_cpu_s() - before) * 1000)
-        if result.returncode != 0:
-            raise SystemExit(f"{' '.join(argv)} exited {result.returncode}: "
-                             f"{result.stderr.decode(errors='replace')}")
-    return median(samples)
+        for key, command in commands.items():
+            samples[key].append(run_once(command, cwd))
+    return {key: median(values) for key, values in samples.items()}
+
+
+def child_env(root: Path, compile_each_run: bool, src: Path | None = None) -> dict[str, str]:
+    """The environment of a measured process: a warm bytecode cache of its own unless
+    `compile_each_run`, and `src` first on the import path when given."""
+    env = dict(os.environ)
+    if not compile_each_run:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(root / "pycache")
+    if src is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(src), env.get("PYTHONPATH")]))
+    return env
 
 
 def build_workspace(root: Path) -> None:
@@ -72,28 +100,52 @@ def build_workspace(root: Path) -> None:
     subprocess.run([*ctree_command(), "scan"], cwd=root, capture_output=True, check=True)
 
 
+MEASURED = {
+    "startup.help_ms": ["--help"],
+    "startup.sessions_list_ms": ["sessions", "list"],
+    "startup.status_ms": ["status"],
+}
+"""Each figure's `ctree` arguments."""
+
+
 def main() -> int:
-    args = parse_args(__doc__ or "", [("--runs", {"type": int, "default": 10,
-                                                  "help": "runs of each command"})])
+    args = parse_args(__doc__ or "", [
+        ("--runs", {"type": int, "default": 10, "help": "runs of each command"}),
+        ("--before-src", {"metavar": "PATH", "help": "also measure this checkout's src folder"}),
+        ("--compile-each-run", {"action": "store_true",
+                                "help": "keep the environment's bytecode setting (no warm cache)"}),
+    ])
     runs = 2 if args.quick else args.runs
     report = Report("bench_startup", args)
-    report.note(f"median CPU time (user + system) of {runs} fresh processes per command; "
-                f"{SESSIONS} sessions in the store, {FILES} files in the workspace")
+    cache = "the environment's bytecode setting" if args.compile_each_run else \
+        "a warm bytecode cache"
+    report.note(f"median CPU time (user + system) of {runs} fresh processes per command, "
+                f"interleaved, with {cache}; {SESSIONS} sessions in the store, {FILES} files in "
+                "the workspace")
     ctree = ctree_command()
     with temp_dir(args.dir, "bench-startup-") as root:
         build_workspace(root)
-        python = [sys.executable, "-c", "pass"]
-        floor = Baseline("python -c pass", cpu_ms(python, root, runs), "ms")
-        click_floor = Baseline("import click",
-                               cpu_ms([sys.executable, "-c", "import click"], root, runs), "ms")
-        measured = {
-            "startup.help_ms": [*ctree, "--help"],
-            "startup.sessions_list_ms": [*ctree, "sessions", "list"],
-            "startup.status_ms": [*ctree, "status"],
+        env = child_env(root, args.compile_each_run)
+        commands: dict[str, Command] = {
+            "floor": ([sys.executable, "-c", "pass"], env),
+            "click": ([sys.executable, "-c", "import click"], env),
+            **{key: ([*ctree, *argv], env) for key, argv in MEASURED.items()},
         }
-        for key, argv in measured.items():
-            report.row(key, cpu_ms(argv, root, runs), "ms", baselines=[floor, click_floor],
-                       target=Target("<=", TARGETS_MS[key]), note=" ".join(argv[len(ctree):]))
+        if args.before_src:
+            before_env = child_env(root, args.compile_each_run, Path(args.before_src).resolve())
+            commands.update({key.replace("startup.", "startup.before."): ([*ctree, *argv],
+                                                                         before_env)
+                             for key, argv in MEASURED.items()})
+        figures = cpu_ms(commands, root, runs)
+        floors = [Baseline("python -c pass", figures["floor"], "ms"),
+                  Baseline("import click", figures["click"], "ms")]
+        for key, argv in MEASURED.items():
+            report.row(key, figures[key], "ms", baselines=floors,
+                       target=Target("<=", TARGETS_MS[key]), note=" ".join(argv))
+            before_key = key.replace("startup.", "startup.before.")
+            if before_key in figures:
+                report.row(before_key, figures[before_key], "ms", baselines=floors,
+                           note=f"{' '.join(argv)} ({args.before_src})")
     return report.finish()
 
 
