@@ -3,11 +3,14 @@ its own short read transaction, and a listing stops at its limit."""
 
 from __future__ import annotations
 
+import io
+import sys
 from pathlib import Path
 
 import pytest
 from tests.support.synthetic_sessions import write_ended_sessions
 
+from contextree.cli.app import run
 from contextree.progress import EventStore
 from contextree.progress import store as store_module
 from contextree.progress.event import event_key
@@ -57,3 +60,67 @@ def test_listing_walks_newest_first_across_chunks_and_stops_at_the_limit(
         assert set(metas) == {ids[0], ids[6]} and metas[ids[6]].event_count == 2
     finally:
         store.close()
+
+
+def test_a_first_chunk_starts_small_and_doubles_up_to_the_chunk(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (session_id,) = write_ended_sessions(store_path, 1, events_each=40)
+    sizes: list[int] = []
+    read_chunk = EventStore._read_event_chunk
+
+    def recording(self: EventStore, session: str, after_seq: int, chunk: int) -> (
+            tuple[list[tuple[bytes, bytes]], int, bool]):
+        sizes.append(chunk)
+        return read_chunk(self, session, after_seq, chunk)
+
+    monkeypatch.setattr(EventStore, "_read_event_chunk", recording)
+    store = EventStore.open_readonly(store_path)
+    try:
+        whole = store.read_raw_events(session_id)
+        sizes.clear()
+        assert list(store.iter_raw_events(session_id, chunk=8, first_chunk=1)) == whole
+        assert sizes == [1, 2, 4, 8, 8, 8, 8, 8]  # 1+2+4+8×4 = 39, then the end
+    finally:
+        store.close()
+
+
+class RecordingSink(io.RawIOBase):
+    """The bytes that left the process's stdout buffer, as a pipe would receive them."""
+
+    def __init__(self) -> None:
+        self.received = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        self.received += data
+        return len(data)
+
+
+def test_sessions_events_flushes_its_first_line_before_reading_further(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first event line reaches a pipe before the second read of the store: stdout is
+    buffered a megabyte deep here, so only a flush can put it there that early."""
+    monkeypatch.delenv("CTREE_STORE", raising=False)
+    workspace = tmp_path / "ws"
+    (session_id,) = write_ended_sessions(workspace / ".ctree" / "store", 1, events_each=300)
+    sink = RecordingSink()
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(io.BufferedWriter(sink, 1 << 20)))
+    received_at_each_read: list[bytes] = []
+    read_chunk = EventStore._read_event_chunk
+
+    def recording(self: EventStore, session: str, after_seq: int, chunk: int) -> (
+            tuple[list[tuple[bytes, bytes]], int, bool]):
+        received_at_each_read.append(bytes(sink.received))
+        return read_chunk(self, session, after_seq, chunk)
+
+    monkeypatch.setattr(EventStore, "_read_event_chunk", recording)
+    assert run(["-C", str(workspace), "sessions", "events", "last"]) == 0
+    sys.stdout.flush()
+    lines = bytes(sink.received).splitlines()
+    assert len(lines) == 300 and lines[0].startswith(b"{") and session_id.encode() in lines[0]
+    assert received_at_each_read[0] == b""
+    assert received_at_each_read[1] == lines[0] + b"\n"

@@ -238,10 +238,14 @@ def events(cli: CliContext, session_ref: str, after_seq: int, follow: bool,
         follower = Follower(store, session_id, after_seq)
         out = sys.stdout.buffer
         last_key = None
+        shown = 0
         for last_key, raw in well_formed_raw_events(  # noqa: B007
-                store.iter_raw_events(session_id, after_seq)):
+                store.iter_raw_events(session_id, after_seq, first_chunk=1)):
             if keep.matches_raw(raw):
                 out.write(raw + b"\n")
+                shown += 1
+                if shown == 1:  # the first line at once, even into a pipe
+                    out.flush()
         if last_key is not None:
             follower.last_seen = split_event_key(last_key)[1]
         out.flush()

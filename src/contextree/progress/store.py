@@ -63,9 +63,9 @@ Transaction: TypeAlias = "lmdb.Transaction[bytes]"
 """A read or write transaction whose values are `bytes`."""
 DEFAULT_MAP_SIZE = 256 << 20
 EVENT_CHUNK = 4096
+"""Events read per read transaction by the streaming readers."""
 SESSION_CHUNK = 1024
 """Session records read per read transaction when listing."""
-"""Events read per read transaction by the streaming readers."""
 MAX_DBS = 32
 T = TypeVar("T")
 
@@ -465,20 +465,25 @@ class EventStore:
     # -- events ---------------------------------------------------------------------------
 
     def iter_raw_events(
-        self, session_id: str, after_seq: int = 0, *, chunk: int = EVENT_CHUNK
+        self, session_id: str, after_seq: int = 0, *, chunk: int = EVENT_CHUNK,
+        first_chunk: int | None = None,
     ) -> Iterator[tuple[bytes, bytes]]:
         """Stored `(key, value)` pairs with seq > `after_seq`, in order, read `chunk` at a
         time, each chunk in its own short read transaction (a cursor seek past the last seq
-        read), so memory stays bounded and no transaction lives long.
+        read), so memory stays bounded and no transaction lives long. With `first_chunk`, the
+        first read takes that many and each next one twice as many, up to `chunk`: a reader
+        that shows the first events at once does not wait for a whole chunk.
 
         A key in the session's range that is not `session_id:<20 digits>` is not an event
         of the session (another tool wrote it, or it is damaged): it is skipped with a warning.
         """
+        size = chunk if first_chunk is None else max(1, min(first_chunk, chunk))
         while True:
-            pairs, after_seq, more = self._read_event_chunk(session_id, after_seq, chunk)
+            pairs, after_seq, more = self._read_event_chunk(session_id, after_seq, size)
             yield from pairs
             if not more:
                 return
+            size = min(size * 2, chunk)
 
     def _read_event_chunk(
         self, session_id: str, after_seq: int, chunk: int
