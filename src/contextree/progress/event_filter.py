@@ -7,7 +7,6 @@ filter can never make it miss or reorder one.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
@@ -74,6 +73,8 @@ def check_event_types(types: tuple[str, ...] | list[str]) -> frozenset[str]:
     """The event types asked for, or `UsageError` naming the closest known type."""
     for name in types:
         if name not in EVENT_CATALOG:
+            import difflib  # only a mistyped name needs it: `sessions events` starts lighter
+
             close = difflib.get_close_matches(name, [str(known) for known in EVENT_CATALOG], n=1)
             hint = f"did you mean {close[0]!r}?" if close else "see the event catalog"
             raise UsageError(f"unknown event type {name!r} — {hint}")
