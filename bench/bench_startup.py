@@ -12,14 +12,13 @@ floor of any click program).
 
 from __future__ import annotations
 
-import os
 import resource
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from common import Baseline, Report, Target, median, parse_args, temp_dir
+from common import Baseline, Report, Target, child_env, median, parse_args, temp_dir
 from contextree.engine.workspace.layout import Workspace, init_workspace
 from contextree.progress import ProgressRuntime
 
@@ -68,18 +67,6 @@ def cpu_ms(commands: Mapping[str, Command], cwd: Path, runs: int) -> dict[str, f
     return {key: median(values) for key, values in samples.items()}
 
 
-def child_env(root: Path, compile_each_run: bool, src: Path | None = None) -> dict[str, str]:
-    """The environment of a measured process: a warm bytecode cache of its own unless
-    `compile_each_run`, and `src` first on the import path when given."""
-    env = dict(os.environ)
-    if not compile_each_run:
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
-        env["PYTHONPYCACHEPREFIX"] = str(root / "pycache")
-    if src is not None:
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(src), env.get("PYTHONPATH")]))
-    return env
-
-
 def build_workspace(root: Path) -> None:
     """A scanned workspace of `FILES` small modules whose store holds `SESSIONS` ended sessions."""
     for index in range(FILES):
@@ -125,14 +112,15 @@ def main() -> int:
     ctree = ctree_command()
     with temp_dir(args.dir, "bench-startup-") as root:
         build_workspace(root)
-        env = child_env(root, args.compile_each_run)
+        env = child_env(root, warm_bytecode=not args.compile_each_run)
         commands: dict[str, Command] = {
             "floor": ([sys.executable, "-c", "pass"], env),
             "click": ([sys.executable, "-c", "import click"], env),
             **{key: ([*ctree, *argv], env) for key, argv in MEASURED.items()},
         }
         if args.before_src:
-            before_env = child_env(root, args.compile_each_run, Path(args.before_src).resolve())
+            before_env = child_env(root, warm_bytecode=not args.compile_each_run,
+                                   src=Path(args.before_src).resolve())
             commands.update({key.replace("startup.", "startup.before."): ([*ctree, *argv],
                                                                          before_env)
                              for key, argv in MEASURED.items()})
