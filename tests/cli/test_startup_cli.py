@@ -20,7 +20,7 @@ import pytest
 from tests.support.synthetic_sessions import write_ended_sessions
 
 from contextree.cli.app import COMMANDS, cli, run
-from contextree.cli.groups import LazyCommand, LazyGroup
+from contextree.cli.groups import LazyCommand, LazyGroup, help_width
 from contextree.cli.sessions import SUBCOMMANDS, sessions
 
 HEAVY_MODULES = (
@@ -67,8 +67,22 @@ def test_help_imports_no_heavy_module(tmp_path: Path) -> None:
         "contextree.cli.app", "contextree.cli.groups", "contextree.cli.main"}], \
         "a command module was imported for --help"
     added = modules - interpreter_modules(tmp_path)
-    assert not {"pathlib", "dataclasses", "contextree.cli.common", "contextree.engine",
-                "contextree.progress"} & added, "--help resolved a workspace or built a dataclass"
+    assert not {"pathlib", "dataclasses", "shutil", "contextree.cli.common",
+                "contextree.engine", "contextree.progress"} & added, \
+        "--help resolved a workspace, built a dataclass or asked shutil for the width"
+
+
+@pytest.mark.parametrize("columns", [None, "30", "60", "79", "80", "81", "200", "wide", "-5"])
+def test_the_help_width_is_the_one_click_would_choose(
+    columns: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    assert help_width() == click.formatting.HelpFormatter().width
+    monkeypatch.setattr(click.formatting, "FORCED_WIDTH", 64)  # as click's test runner does
+    assert help_width() == click.formatting.HelpFormatter().width == 64
 
 
 def test_a_read_command_loads_only_what_it_uses(tmp_path: Path) -> None:

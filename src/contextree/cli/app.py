@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import click
 
 from contextree import __version__
-from contextree.cli.groups import LazyCommand, LazyGroup
+from contextree.cli.groups import LazyCommand, LazyGroup, help_width
 from contextree.cli.main import CANCELLED, CANCELLED_EXIT_CODE
 from contextree.errors import ContextreeError
 
@@ -84,7 +84,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     verbose = "-v" in args or "--verbose" in args
     try:
-        result = cli.main(args=args, prog_name="ctree", standalone_mode=False)
+        result = cli.main(args=args, prog_name="ctree", standalone_mode=False,
+                          terminal_width=help_width())
     except click.exceptions.Exit as exit_:
         return exit_.exit_code
     except click.ClickException as exc:
