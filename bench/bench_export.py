@@ -21,7 +21,8 @@ from typing import TypeVar
 
 from bench_replay import generation_session
 from common import Baseline, Report, Target, median, parse_args, temp_dir
-from contextree.export.otlp import OtlpSettings, OtlpSink, build_exporter
+from contextree.export.otlp import OtlpSink, build_exporter
+from contextree.export.otlp_settings import OtlpSettings
 from contextree.export.pipeline import export_sessions
 from contextree.export.spans import SpanRecord
 from contextree.progress import ProgressRuntime

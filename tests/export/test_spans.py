@@ -61,7 +61,8 @@ def test_grpc_without_its_extra_says_what_to_install(
     monkeypatch.setitem(sys.modules, "opentelemetry.exporter.otlp.proto.grpc.trace_exporter",
                         None)
     from contextree.errors import UsageError
-    from contextree.export.otlp import OtlpSettings, build_exporter
+    from contextree.export.otlp import build_exporter
+    from contextree.export.otlp_settings import OtlpSettings
 
     with pytest.raises(UsageError, match=r"contextree\[otel-grpc\]"):
         build_exporter(OtlpSettings(protocol="grpc"))

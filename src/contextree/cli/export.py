@@ -25,7 +25,7 @@ from contextree.progress.event import parse_ts
 from contextree.progress.store import EventStore
 
 if TYPE_CHECKING:
-    from contextree.export.otlp import OtlpSettings
+    from contextree.export.otlp_settings import OtlpSettings
 
 INSTALL_OTEL = "pip install 'contextree[otel]'"
 
@@ -59,7 +59,7 @@ def otlp(cli: CliContext, session_refs: tuple[str, ...], all_sessions: bool,
          checkpoint: str | None, metrics_port: int | None, metrics_host: str) -> None:
     """Export sessions as OpenTelemetry traces over OTLP (one trace per session)."""
     require_otel()
-    from contextree.export.otlp import OtlpSettings
+    from contextree.export.otlp_settings import OtlpSettings
 
     settings = OtlpSettings(endpoint=endpoint, protocol=protocol,
                                         headers=_parse_header_options(headers),

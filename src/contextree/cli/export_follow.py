@@ -15,7 +15,8 @@ import click
 from contextree.cli.common import CliContext, open_store_readonly
 from contextree.cli.metrics import metrics_endpoint
 from contextree.export.bridge import Bridge, Checkpoint
-from contextree.export.otlp import OtlpSettings, OtlpSink, build_exporter, quiet_exporter_logs
+from contextree.export.otlp import OtlpSink, build_exporter, quiet_exporter_logs
+from contextree.export.otlp_settings import OtlpSettings
 
 CHECKPOINT_NAME = "otlp-follow.json"
 
