@@ -46,23 +46,25 @@ def test_a_failed_retryable_attempt_keeps_the_chat_open_until_its_node_ends() ->
     assert "gen_ai.usage.input_tokens" not in chat.attributes
 
 
-def test_without_the_extra_export_otlp_says_what_to_install(
+def test_grpc_without_its_extra_says_what_to_install_before_reading_anything(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    monkeypatch.delitem(sys.modules, "contextree.export.otlp", raising=False)
     monkeypatch.setitem(sys.modules, "opentelemetry.sdk.trace", None)
-    assert run(["export", "otlp", "last"]) == 1
+    assert run(["export", "otlp", "last", "--protocol", "grpc"]) == 1
     err = capsys.readouterr().err
-    assert err == "error: exporting traces needs OpenTelemetry — pip install 'contextree[otel]'\n"
+    assert err == ("error: OTLP over gRPC needs its exporter — "
+                   "pip install 'contextree[otel-grpc]'\n")
 
 
-def test_grpc_without_its_extra_says_what_to_install(
+def test_grpc_without_its_exporter_says_what_to_install(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    pytest.importorskip("opentelemetry.sdk.trace")
     monkeypatch.setitem(sys.modules, "opentelemetry.exporter.otlp.proto.grpc.trace_exporter",
                         None)
     from contextree.errors import UsageError
-    from contextree.export.otlp import build_exporter
-    from contextree.export.otlp_settings import OtlpSettings
+    from contextree.export.otlp_settings import OtlpSettings, open_sink
 
     with pytest.raises(UsageError, match=r"contextree\[otel-grpc\]"):
-        build_exporter(OtlpSettings(protocol="grpc"))
+        open_sink(OtlpSettings(protocol="grpc"))

@@ -1,15 +1,17 @@
 """A real OTLP/HTTP trace receiver on 127.0.0.1, for tests.
 
-`OtlpReceiver` answers `POST /v1/traces` (protobuf, optionally gzip) by decoding the body with
-`opentelemetry-proto`'s `ExportTraceServiceRequest` and keeping every span, flattened into a
-`ReceivedSpan` (hex ids, attributes and events as plain Python values). `wait_for_spans(n)`
-waits on the arrival of spans, never on time; `refuse(True)` answers 503 to everything.
+`OtlpReceiver` answers `POST /v1/traces` (protobuf, optionally gzip or deflate) by decoding
+the body with `opentelemetry-proto`'s `ExportTraceServiceRequest` and keeping every span,
+flattened into a `ReceivedSpan` (hex ids, attributes and events as plain Python values).
+`wait_for_spans(n)` waits on the arrival of spans, never on time; `refuse(True)` answers 503
+to everything, `refuse_next(n, status)` to the next n requests (with `Retry-After: 0`).
 """
 
 from __future__ import annotations
 
 import gzip
 import threading
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -98,7 +100,9 @@ class OtlpReceiver:
         self.spans: list[ReceivedSpan] = []
         self.requests = 0
         self.headers: list[dict[str, str]] = []
+        self.posts = 0
         self._refusing = False
+        self._refusals: list[int] = []
         self._changed = threading.Condition()
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self._server.daemon_threads = True
@@ -121,6 +125,16 @@ class OtlpReceiver:
 
     def refuse(self, refusing: bool) -> None:
         self._refusing = refusing
+
+    def refuse_next(self, count: int, status: int = 503) -> None:
+        self._refusals = [status] * count
+
+    def _refusal(self) -> int | None:
+        with self._changed:
+            self.posts += 1
+            if self._refusing:
+                return 503
+            return self._refusals.pop() if self._refusals else None
 
     def wait_for_spans(self, count: int, timeout: float = 60.0) -> list[ReceivedSpan]:
         with self._changed:
@@ -147,13 +161,17 @@ class OtlpReceiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length", "0")))
-                if receiver._refusing or self.path != TRACES_PATH:
-                    self.send_response(503 if receiver._refusing else 404)
+                refusal = receiver._refusal()
+                if refusal is not None or self.path != TRACES_PATH:
+                    self.send_response(refusal or 404)
+                    self.send_header("retry-after", "0")
                     self.send_header("content-length", "0")
                     self.end_headers()
                     return
                 if self.headers.get("content-encoding") == "gzip":
                     body = gzip.decompress(body)
+                elif self.headers.get("content-encoding") == "deflate":
+                    body = zlib.decompress(body)
                 spans = decode_spans(body)
                 headers = {name.lower(): value for name, value in self.headers.items()}
                 receiver._received(spans, headers)  # before the reply: the sender may look next

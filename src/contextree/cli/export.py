@@ -1,7 +1,8 @@
 """`ctree export otlp|jsonl`: sessions out of the store, as traces or as a lossless bundle.
 
-Both read the store and create no session. `otlp` needs the optional OpenTelemetry extra and
-imports it only when it runs; `--follow` turns it into a long-running bridge (see
+Both read the store and create no session. `otlp` speaks OTLP/HTTP with the standard library;
+only `--protocol grpc` needs the OpenTelemetry extra, imported when it runs; `--follow` turns
+it into a long-running bridge (see
 `contextree.export.bridge`). Sessions are named by id, unique prefix or `last`, or chosen with
 `--all` or `--since`.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO
 
 import click
 
@@ -20,14 +21,9 @@ from contextree.cli.groups import HelpGroup
 from contextree.durations import parse_duration
 from contextree.errors import ExportError, UsageError
 from contextree.export.bundle import write_bundle
-from contextree.export.pipeline import export_sessions
+from contextree.export.pipeline import ExportCounts, export_sessions
 from contextree.progress.event import parse_ts
 from contextree.progress.store import EventStore
-
-if TYPE_CHECKING:
-    from contextree.export.otlp_settings import OtlpSettings
-
-INSTALL_OTEL = "pip install 'contextree[otel]'"
 
 
 @click.group(cls=HelpGroup)
@@ -58,35 +54,29 @@ def otlp(cli: CliContext, session_refs: tuple[str, ...], all_sessions: bool,
          headers: tuple[str, ...], timeout: float | None, follow: bool,
          checkpoint: str | None, metrics_port: int | None, metrics_host: str) -> None:
     """Export sessions as OpenTelemetry traces over OTLP (one trace per session)."""
-    require_otel()
-    from contextree.export.otlp_settings import OtlpSettings
+    from contextree.export.otlp_settings import OtlpSettings, open_sink
 
     settings = OtlpSettings(endpoint=endpoint, protocol=protocol,
-                                        headers=_parse_header_options(headers),
-                                        timeout_s=timeout)
-    settings.resolved_protocol()
-    if follow:
-        from contextree.cli.export_follow import run_bridge
-
-        run_bridge(cli, settings, checkpoint, metrics_port, metrics_host)
-        return
-    store = open_store_readonly(cli)
+                            headers=_parse_header_options(headers), timeout_s=timeout)
+    sink = open_sink(settings)  # first: a missing gRPC extra is said before anything runs
     try:
-        session_ids = select_sessions(store, session_refs, all_sessions, since)
-        _export_once(store, session_ids, settings)
-    finally:
-        store.close()
+        if follow:
+            from contextree.cli.export_follow import run_bridge
 
-
-def _export_once(store: EventStore, session_ids: list[str], settings: OtlpSettings) -> None:
-    from contextree.export.otlp import OtlpSink, build_exporter
-
-    sink = OtlpSink(build_exporter(settings))
-    try:
-        counts = export_sessions(store, session_ids, sink)
+            run_bridge(cli, settings, sink, checkpoint, metrics_port, metrics_host)
+            return
+        store = open_store_readonly(cli)
+        try:
+            session_ids = select_sessions(store, session_refs, all_sessions, since)
+            counts = export_sessions(store, session_ids, sink)
+        finally:
+            store.close()
     finally:
         sink.close()
-    where = settings.describe()
+    _report(counts, settings.describe())
+
+
+def _report(counts: ExportCounts, where: str) -> None:
     if counts.failed_batches:
         raise ExportError(f"{where} did not take {counts.failed_batches} batch(es) of spans — "
                           "check that a collector listens there (--endpoint, "
@@ -158,11 +148,3 @@ def _parse_header_options(headers: tuple[str, ...]) -> dict[str, str]:
         parsed[name.strip().lower()] = value.strip()
     return parsed
 
-
-def require_otel() -> None:
-    """Raise a one-line `UsageError` naming the extra when OpenTelemetry is missing."""
-    try:
-        import opentelemetry.exporter.otlp.proto.http
-        import opentelemetry.sdk.trace  # noqa: F401
-    except ImportError:
-        raise UsageError(f"exporting traces needs OpenTelemetry — {INSTALL_OTEL}") from None

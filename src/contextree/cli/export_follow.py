@@ -15,19 +15,19 @@ import click
 from contextree.cli.common import CliContext, open_store_readonly
 from contextree.cli.metrics import metrics_endpoint
 from contextree.export.bridge import Bridge, Checkpoint
-from contextree.export.otlp import OtlpSink, build_exporter, quiet_exporter_logs
-from contextree.export.otlp_settings import OtlpSettings
+from contextree.export.otlp_settings import OtlpSettings, quiet_sender_logs
+from contextree.export.pipeline import SpanSink
 
 CHECKPOINT_NAME = "otlp-follow.json"
 
 
-def run_bridge(cli: CliContext, settings: OtlpSettings, checkpoint: str | None,
+def run_bridge(cli: CliContext, settings: OtlpSettings, sink: SpanSink, checkpoint: str | None,
                metrics_port: int | None, metrics_host: str) -> None:
-    """Follow the store and ship spans to `settings`' endpoint until a stop signal."""
-    quiet_exporter_logs()
+    """Follow the store and ship spans to `sink` (`settings`' endpoint) until a stop
+    signal; the caller closes the sink."""
+    quiet_sender_logs()
     path = Path(checkpoint) if checkpoint else cli.workspace.ctree_dir / CHECKPOINT_NAME
     store = open_store_readonly(cli)
-    sink = OtlpSink(build_exporter(settings))
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set())
                 for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -41,7 +41,6 @@ def run_bridge(cli: CliContext, settings: OtlpSettings, checkpoint: str | None,
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        sink.close()
         store.close()
     _say(f"stopped: {counts.events:,} events → {counts.spans_sent:,} spans sent"
          + (f", {counts.spans_dropped:,} dropped while the endpoint was down"

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import calendar
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
 import msgspec
 
 from contextree.secrets import redact_registered, scrub_text
 
-AttributeValue = str | bool | int | float
+AttributeScalar = str | bool | int | float
+AttributeValue = AttributeScalar | Sequence[AttributeScalar]
+"""A scalar, or a homogeneous list of scalars (OTLP's `ArrayValue`)."""
 Attributes = dict[str, AttributeValue]
 
 SPAN_KIND_INTERNAL, SPAN_KIND_CLIENT = "internal", "client"

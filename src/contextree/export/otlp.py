@@ -1,14 +1,12 @@
-"""Sending span records over OTLP with the OpenTelemetry SDK's exporters (the `otel` extra).
+"""Sending span records with the OpenTelemetry SDK's exporters: gRPC (the `otel-grpc` extra).
 
-This is the only module that imports OpenTelemetry, and only `ctree export otlp` imports it.
-`OtlpSink` turns `SpanRecord`s into the SDK's `ReadableSpan`s and hands them to the OTLP/HTTP
-exporter (protobuf), or to the gRPC one when that extra is installed. Endpoint, headers and
-timeout follow the standard `OTEL_EXPORTER_OTLP_*` variables unless given explicitly.
+The only module that imports OpenTelemetry, and only `--protocol grpc` imports it (OTLP/HTTP
+goes through `otlp_http`, without the SDK). `OtlpSink` turns `SpanRecord`s into the SDK's
+`ReadableSpan`s for an exporter; the benchmark keeps the SDK's HTTP exporter as its baseline.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 
 from opentelemetry.sdk.resources import Resource
@@ -20,7 +18,7 @@ from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, Trace
 
 from contextree import __version__
 from contextree.errors import UsageError
-from contextree.export.mapping import SPAN_KIND_CLIENT, STATUS_ERROR, STATUS_OK
+from contextree.export.mapping import SPAN_KIND_CLIENT, STATUS_ERROR, STATUS_OK, AttributeValue
 from contextree.export.otlp_settings import PROTOCOL_GRPC, OtlpSettings
 from contextree.export.spans import SpanRecord
 
@@ -92,11 +90,6 @@ def to_readable_span(record: SpanRecord) -> ReadableSpan:
     )
 
 
-def _attributes(values: Mapping[str, str | bool | int | float]) -> dict[str, str | bool | int |
-                                                                       float]:
+def _attributes(values: Mapping[str, AttributeValue]) -> dict[str, AttributeValue]:
     return dict(values)
 
-
-def quiet_exporter_logs() -> None:
-    """The exporters log each failed attempt with a traceback; the bridge says it in one line."""
-    logging.getLogger("opentelemetry.exporter").setLevel(logging.CRITICAL)
