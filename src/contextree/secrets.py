@@ -86,10 +86,22 @@ def scrub_text(text: str, secret: str | None = None) -> str:
     `api_key=...` values."""
     if secret and len(secret) >= MIN_SECRET_CHARS:
         text = text.replace(secret, REDACTED)
+    if not _may_hold_credentials(text):
+        return text
     text = _BEARER.sub(lambda match: match.group(1) + REDACTED, text)
     text = _BASIC.sub(lambda match: match.group(1) + REDACTED, text)
     text = _URL_USERINFO.sub(lambda match: match.group(1) + REDACTED + "@", text)
     return _KEY_ASSIGNMENT.sub(lambda match: match.group(1) + REDACTED, text)
+
+
+def _may_hold_credentials(text: str) -> bool:
+    """False only when none of the patterns above can match: each needs its word (`bearer`,
+    `basic`, `@`, `api`). Checked on ASCII text only: under `(?i)` a few other characters
+    match ASCII letters (`ı` matches `i`), so any other text takes the full scrub."""
+    if not text.isascii():
+        return True
+    lowered = text.lower()
+    return "@" in text or "api" in lowered or "bearer" in lowered or "basic" in lowered
 
 
 def redact_url(url: str) -> str:
