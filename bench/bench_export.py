@@ -2,9 +2,13 @@
 
 Method: the realistic `context.generate` session of `bench_replay.py` (~100,000 events) is
 written through the runtime; then, median of several runs, timed separately:
-  - export: `export_sessions` to an `OtlpSink` over OTLP/HTTP (protobuf) to a receiver on
-    127.0.0.1 that reads and discards each body — read, mapping, SDK spans, encoding, HTTP;
-  - mapping only: the same to a sink that keeps the span records (no OpenTelemetry at all).
+  - export: `export_sessions` to the `HttpSpanSink` `ctree export otlp` uses (hand-written
+    protobuf, urllib) posting to a receiver on 127.0.0.1 that reads and discards each body —
+    read, mapping, encoding, HTTP;
+  - the same through the OpenTelemetry SDK (`OtlpSink`: SDK spans, the SDK's OTLP encoder and
+    HTTP exporter), the path it replaced, as a baseline;
+  - mapping only: a sink that keeps the span records; encoding only: the session's span
+    records (mapped once) encoded in batches of `SEND_BATCH`, by hand and by the SDK.
 Baselines in the same run: reading the session's events (`store.read_events`, the decode every
 export needs) and the bare LMDB cursor scan.
 
@@ -19,11 +23,14 @@ from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TypeVar
 
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+
 from bench_replay import generation_session
 from common import Baseline, Report, Target, median, parse_args, temp_dir
-from contextree.export.otlp import OtlpSink, build_exporter
+from contextree.export.otlp import OtlpSink, build_exporter, to_readable_span
+from contextree.export.otlp_http import HttpSpanSink
 from contextree.export.otlp_settings import OtlpSettings
-from contextree.export.pipeline import export_sessions
+from contextree.export.pipeline import SEND_BATCH, export_sessions, session_spans
 from contextree.export.spans import SpanRecord
 from contextree.progress import ProgressRuntime
 
@@ -77,23 +84,36 @@ def main() -> int:
         runtime.flush()
         store, sid = runtime.store, session.session_id
         total = len(store.read_raw_events(sid))
-        sink = OtlpSink(build_exporter(OtlpSettings(endpoint=endpoint)))
+        settings = OtlpSettings(endpoint=endpoint)
+        sink, sdk_sink = HttpSpanSink(settings), OtlpSink(build_exporter(settings))
         t_export, counts = timed(lambda: export_sessions(store, [sid], sink), repeats)
+        t_sdk, sdk_counts = timed(lambda: export_sessions(store, [sid], sdk_sink), repeats)
         t_map, kept = timed(lambda: _map_only(store, sid), repeats)
         t_read, _ = timed(lambda: store.read_events(sid), repeats)
         t_raw, _ = timed(lambda: store.read_raw_events(sid), repeats)
-        sink.close()
+        spans = [span for _, closed in session_spans(store, sid, "completed") for span in closed]
+        batches = [spans[i:i + SEND_BATCH] for i in range(0, len(spans), SEND_BATCH)]
+        t_encode, size = timed(lambda: sum(len(sink.encoder.encode_request(b))
+                                           for b in batches), repeats)
+        t_sdk_encode, sdk_size = timed(lambda: sum(len(encode_spans(
+            [to_readable_span(s) for s in b]).SerializeToString()) for b in batches), repeats)
+        sdk_sink.close()
         runtime.close()
     server.shutdown()
     assert counts.failed_batches == 0 and counts.events == total
+    assert sdk_counts.failed_batches == 0 and sdk_counts.spans == counts.spans
     report.note(f"session of {total:,} events → {counts.spans:,} spans; median of {repeats}")
     report.row("export.otlp_http_eps", total / t_export, "ev/s",
-               baselines=[Baseline("read_events", total / t_read, "ev/s"),
+               baselines=[Baseline("SDK exporter (replaced)", total / t_sdk, "ev/s"),
+                          Baseline("read_events", total / t_read, "ev/s"),
                           Baseline("raw LMDB scan", total / t_raw, "ev/s")],
                target=Target(">=", 50_000), note=f"{t_export * 1000:.0f} ms for the session")
     report.row("export.mapping_only_eps", total / t_map, "ev/s",
                baselines=[Baseline("read_events", total / t_read, "ev/s")],
                note=f"{kept:,} spans, {t_map * 1000:.0f} ms")
+    report.row("export.encode_only_spans_per_s", len(spans) / t_encode, "spans/s",
+               baselines=[Baseline("SDK encoder", len(spans) / t_sdk_encode, "spans/s")],
+               note=f"{size:,} bytes (SDK {sdk_size:,}), {t_encode * 1000:.0f} ms")
     return report.finish()
 
 

@@ -32,7 +32,9 @@ FIGURES = {
     "bench_replay": [
         "replay.read_and_reduce_eps", "replay.read_only_eps", "replay.reduce_only_eps",
     ],
-    "bench_export": ["export.otlp_http_eps", "export.mapping_only_eps"],
+    "bench_export": [
+        "export.otlp_http_eps", "export.mapping_only_eps", "export.encode_only_spans_per_s",
+    ],
     "bench_reads": [
         "reads.events_first_line_s", "reads.show_peak_anon_mib", "reads.list_all_cpu_s",
     ],
