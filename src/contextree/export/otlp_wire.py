@@ -16,6 +16,7 @@ from contextree.export.mapping import (
     SPAN_KIND_CLIENT,
     STATUS_ERROR,
     STATUS_OK,
+    STATUS_UNSET,
     AttributeValue,
 )
 from contextree.export.spans import SpanEvent, SpanRecord
@@ -37,7 +38,7 @@ _SCOPE_SPANS_SCOPE, _SCOPE_SPANS_SPAN = b"\x0a", b"\x12"
 _SCOPE_NAME, _SCOPE_VERSION = b"\x0a", b"\x12"
 _SPAN_TRACE_ID, _SPAN_ID, _SPAN_PARENT_ID = b"\x0a\x10", b"\x12\x08", b"\x22\x08"
 _SPAN_NAME = b"\x2a"
-_SPAN_KIND, _SPAN_START, _SPAN_END = b"\x30", b"\x39", b"\x41"
+_SPAN_KIND, _SPAN_START_TAG, _SPAN_END_TAG = b"\x30", 0x39, 0x41
 _SPAN_ATTRIBUTE, _SPAN_EVENT, _SPAN_STATUS = b"\x4a", b"\x5a", b"\x7a"
 _SPAN_FLAGS = b"\x85\x01" + struct.pack("<I", SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE)
 _EVENT_TIME, _EVENT_NAME, _EVENT_ATTRIBUTE = b"\x09", b"\x12", b"\x1a"
@@ -48,6 +49,7 @@ _STRING, _BOOL_TRUE, _BOOL_FALSE, _INT, _DOUBLE, _ARRAY = (
 _ARRAY_VALUE = b"\x0a"
 
 _pack_fixed64 = struct.Struct("<Q").pack
+_pack_times = struct.Struct("<BQBQ").pack
 _pack_double = struct.Struct("<d").pack
 _ONE_BYTE = [bytes((n,)) for n in range(0x80)]
 
@@ -93,11 +95,13 @@ def any_value(value: AttributeValue) -> bytes | None:
 
 class AttributeEncoder:
     """Encodes `key: value` attributes as `KeyValue` fields under one tag; a string value's
-    bytes are cached with its key (the same few hundred pairs repeat across a session)."""
+    bytes are cached with its key (the same few hundred pairs repeat across a session), and
+    each key's own bytes once."""
 
     def __init__(self, tag: bytes) -> None:
         self.tag = tag
         self._cache: dict[tuple[str, str], bytes] = {}
+        self._keys: dict[str, bytes] = {}
 
     def encode(self, attributes: Mapping[str, AttributeValue]) -> list[bytes]:
         cache, out = self._cache, []
@@ -105,10 +109,9 @@ class AttributeEncoder:
             if type(value) is str:
                 encoded = cache.get((key, value))
                 if encoded is None:
-                    encoded = self._key_value(key, value)
                     if len(cache) >= _CACHE_LIMIT:
                         cache.clear()
-                    cache[(key, value)] = encoded
+                    encoded = cache[(key, value)] = self._key_value(key, value)
                 out.append(encoded)
             else:
                 encoded = self._key_value(key, value)
@@ -120,7 +123,13 @@ class AttributeEncoder:
         encoded_value = any_value(value)
         if encoded_value is None:
             return b""
-        return _field(self.tag, _field(_KEY, _text(key)) + _field(_VALUE, encoded_value))
+        key_field = self._keys.get(key)
+        if key_field is None:
+            if len(self._keys) >= _CACHE_LIMIT:
+                self._keys.clear()
+            key_field = self._keys[key] = _field(_KEY, _text(key)) + _VALUE
+        body = key_field + varint(len(encoded_value)) + encoded_value
+        return self.tag + varint(len(body)) + body
 
 
 class TraceEncoder:
@@ -136,6 +145,7 @@ class TraceEncoder:
         self._scope = _field(_SCOPE_SPANS_SCOPE, _field(_SCOPE_NAME, _text(scope_name))
                              + _field(_SCOPE_VERSION, _text(scope_version)))
         self._trace_ids: dict[int, bytes] = {}
+        self._names: dict[str, bytes] = {}
 
     def encode_request(self, spans: Sequence[SpanRecord]) -> bytes:
         """One request body holding `spans`."""
@@ -145,20 +155,24 @@ class TraceEncoder:
 
     def encode_span(self, span: SpanRecord) -> bytes:
         """One span as a `ScopeSpans.spans` field."""
-        parts = [self._trace_id(span.trace_id), _SPAN_ID + span.span_id.to_bytes(8, "big")]
+        parts = [self._trace_id(span.trace_id), _SPAN_ID, span.span_id.to_bytes(8, "big")]
         if span.parent_span_id is not None:
-            parts.append(_SPAN_PARENT_ID + span.parent_span_id.to_bytes(8, "big"))
-        parts.append(_field(_SPAN_NAME, _text(span.name)))
-        parts.append(_SPAN_KIND + (_ONE_BYTE[SPAN_KIND_CLIENT_CODE] if span.kind ==
-                                   SPAN_KIND_CLIENT else _ONE_BYTE[SPAN_KIND_INTERNAL_CODE]))
-        parts.append(_SPAN_START + _pack_fixed64(span.start_ns))
-        parts.append(_SPAN_END + _pack_fixed64(span.end_ns))
+            parts += (_SPAN_PARENT_ID, span.parent_span_id.to_bytes(8, "big"))
+        name = self._names.get(span.name)
+        if name is None:
+            if len(self._names) >= _CACHE_LIMIT:
+                self._names.clear()
+            name = self._names[span.name] = _field(_SPAN_NAME, _text(span.name))
+        parts.append(name)
+        parts.append(_CLIENT_KIND if span.kind == SPAN_KIND_CLIENT else _INTERNAL_KIND)
+        parts.append(_pack_times(_SPAN_START_TAG, span.start_ns, _SPAN_END_TAG, span.end_ns))
         parts += self._span_attributes.encode(span.attributes)
         for event in span.events:
             parts.append(self._event(event))
-        parts.append(_field(_SPAN_STATUS, _status(span)))
+        parts.append(_STATUSES.get(span.status) or _field(_SPAN_STATUS, _status(span)))
         parts.append(_SPAN_FLAGS)
-        return _field(_SCOPE_SPANS_SPAN, b"".join(parts))
+        body = b"".join(parts)
+        return _SCOPE_SPANS_SPAN + varint(len(body)) + body
 
     def _trace_id(self, trace_id: int) -> bytes:
         encoded = self._trace_ids.get(trace_id)
@@ -172,6 +186,13 @@ class TraceEncoder:
         body = (_EVENT_TIME + _pack_fixed64(event.time_ns) + _field(_EVENT_NAME, _text(event.name))
                 + b"".join(self._event_attributes.encode(event.attributes)))
         return _field(_SPAN_EVENT, body)
+
+
+_CLIENT_KIND = _SPAN_KIND + _ONE_BYTE[SPAN_KIND_CLIENT_CODE]
+_INTERNAL_KIND = _SPAN_KIND + _ONE_BYTE[SPAN_KIND_INTERNAL_CODE]
+_STATUSES = {STATUS_OK: _field(_SPAN_STATUS, _STATUS_CODE + _ONE_BYTE[STATUS_CODE_OK]),
+             STATUS_UNSET: _field(_SPAN_STATUS, b"")}
+"""Statuses without a message, encoded once (an error's message varies)."""
 
 
 def _status(span: SpanRecord) -> bytes:
