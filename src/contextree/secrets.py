@@ -76,6 +76,8 @@ def scrub_payload(payload: bytes) -> bytes:
 def redact_registered(text: str) -> str:
     """`text` with every registered secret replaced: a reply that echoes a key must not carry
     it into the store."""
+    if not _secrets:
+        return text
     encoded = _encoder.encode(text)
     scrubbed = scrub_payload(encoded)
     return text if scrubbed is encoded else str(msgspec.json.decode(scrubbed))
