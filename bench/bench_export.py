@@ -1,7 +1,8 @@
 """Export of a session as OpenTelemetry traces (target: ≥ 50,000 events/s for 100k events).
 
 Method: the realistic `context.generate` session of `bench_replay.py` (~100,000 events) is
-written through the runtime; then, median of several runs, timed separately:
+written through the runtime; then, median of several runs taking turns (so a drifting load
+slows each alike), timed separately:
   - export: `export_sessions` to the `HttpSpanSink` `ctree export otlp` uses (hand-written
     protobuf, urllib) posting to a receiver on 127.0.0.1 that reads and discards each body —
     read, mapping, encoding, HTTP;
@@ -19,9 +20,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TypeVar
 
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 
@@ -30,11 +30,9 @@ from common import Baseline, Report, Target, median, parse_args, temp_dir
 from contextree.export.otlp import OtlpSink, build_exporter, to_readable_span
 from contextree.export.otlp_http import HttpSpanSink
 from contextree.export.otlp_settings import OtlpSettings
-from contextree.export.pipeline import SEND_BATCH, export_sessions, session_spans
+from contextree.export.pipeline import SEND_BATCH, ExportCounts, export_sessions, session_spans
 from contextree.export.spans import SpanRecord
 from contextree.progress import ProgressRuntime
-
-T = TypeVar("T")
 
 
 class Discard(BaseHTTPRequestHandler):
@@ -57,14 +55,18 @@ class KeepSink:
         return True
 
 
-def timed(fn: Callable[[], T], repeats: int) -> tuple[float, T]:
-    times, result = [], None
+def interleaved(runs: Mapping[str, Callable[[], object]], repeats: int
+                ) -> tuple[dict[str, float], dict[str, object]]:
+    """Median seconds of each run, and its last result; the runs take turns, so a machine
+    whose load drifts slows each of them alike."""
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    results: dict[str, object] = {}
     for _ in range(repeats):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    assert result is not None
-    return median(times), result
+        for name, fn in runs.items():
+            start = time.perf_counter()
+            results[name] = fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: median(values) for name, values in times.items()}, results
 
 
 def main() -> int:
@@ -86,23 +88,31 @@ def main() -> int:
         total = len(store.read_raw_events(sid))
         settings = OtlpSettings(endpoint=endpoint)
         sink, sdk_sink = HttpSpanSink(settings), OtlpSink(build_exporter(settings))
-        t_export, counts = timed(lambda: export_sessions(store, [sid], sink), repeats)
-        t_sdk, sdk_counts = timed(lambda: export_sessions(store, [sid], sdk_sink), repeats)
-        t_map, kept = timed(lambda: _map_only(store, sid), repeats)
-        t_read, _ = timed(lambda: store.read_events(sid), repeats)
-        t_raw, _ = timed(lambda: store.read_raw_events(sid), repeats)
         spans = [span for _, closed in session_spans(store, sid, "completed") for span in closed]
         batches = [spans[i:i + SEND_BATCH] for i in range(0, len(spans), SEND_BATCH)]
-        t_encode, size = timed(lambda: sum(len(sink.encoder.encode_request(b))
-                                           for b in batches), repeats)
-        t_sdk_encode, sdk_size = timed(lambda: sum(len(encode_spans(
-            [to_readable_span(s) for s in b]).SerializeToString()) for b in batches), repeats)
+        seconds, results = interleaved({
+            "export": lambda: export_sessions(store, [sid], sink),
+            "sdk": lambda: export_sessions(store, [sid], sdk_sink),
+            "map": lambda: _map_only(store, sid),
+            "read": lambda: store.read_events(sid),
+            "raw": lambda: store.read_raw_events(sid),
+            "encode": lambda: sum(len(sink.encoder.encode_request(b)) for b in batches),
+            "sdk_encode": lambda: sum(len(encode_spans([to_readable_span(s) for s in b])
+                                          .SerializeToString()) for b in batches),
+        }, repeats)
+        t_export, t_sdk, t_map = seconds["export"], seconds["sdk"], seconds["map"]
+        t_read, t_raw = seconds["read"], seconds["raw"]
+        t_encode, t_sdk_encode = seconds["encode"], seconds["sdk_encode"]
+        counts, sdk_counts = results["export"], results["sdk"]
+        kept, size, sdk_size = results["map"], results["encode"], results["sdk_encode"]
+        assert isinstance(counts, ExportCounts) and isinstance(sdk_counts, ExportCounts)
         sdk_sink.close()
         runtime.close()
     server.shutdown()
     assert counts.failed_batches == 0 and counts.events == total
     assert sdk_counts.failed_batches == 0 and sdk_counts.spans == counts.spans
-    report.note(f"session of {total:,} events → {counts.spans:,} spans; median of {repeats}")
+    report.note(f"session of {total:,} events → {counts.spans:,} spans; median of {repeats}, "
+                "runs interleaved")
     report.row("export.otlp_http_eps", total / t_export, "ev/s",
                baselines=[Baseline("SDK exporter (replaced)", total / t_sdk, "ev/s"),
                           Baseline("read_events", total / t_read, "ev/s"),
