@@ -201,3 +201,23 @@ def test_prune_removes_old_interrupted_sessions_only_when_asked(
     code, out, _ = ctree(capsys, "-C", str(workspace), "sessions", "list", "--json")
     remaining = {row["session_id"] for row in json.loads(out)}
     assert ids["recent"] in remaining and ids["old"] not in remaining
+
+
+def test_show_prints_provider_tokens_and_errors_as_text_not_markup(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ctree(capsys, "-C", str(workspace), "init")
+    error = "set the key in [providers.fake] of config.toml"
+    with ProgressRuntime.open(workspace / ".ctree" / "store") as runtime, \
+            runtime.session("context.generate") as session:
+        session.emit("provider_request_sent", {"path": "a.py", "attempt": 1})
+        session.emit("provider_response_received", {"path": "a.py", "duration_ms": 12,
+                                                    "input_tokens": 120, "output_tokens": 34})
+        session.emit("provider_request_sent", {"path": "b.py", "attempt": 1})
+        session.emit("provider_request_failed", {"path": "b.py", "error": error})
+        session.end("failed", error)
+    code, out, _ = ctree(capsys, "-C", str(workspace), "sessions", "show", "last")
+    assert code == 0
+    assert "2 requests, 0 retries, 1 failed" in out
+    assert "120 in / 34 out" in out
+    assert "[providers.fake]" in out, "a bracketed name is printed, not read as markup"

@@ -167,12 +167,14 @@ def show(cli: CliContext, session_ref: str, as_json: bool) -> None:
 
 def _print_show(record: SessionRecord, row: dict[str, Any], state: SessionState) -> None:
     from rich.console import Console
+    from rich.markup import escape
 
     from contextree.progress.catalog import EventType
 
     style = STATUS_STYLES.get(record.status, "")
     console = Console()
-    console.print(f"[bold]{record.session_id}[/]  {record.command}  [{style}]{record.status}[/]")
+    console.print(f"[bold]{record.session_id}[/]  {escape(record.command)}  "
+                  f"[{style}]{record.status}[/]")
     lines = [
         ("started", record.started_at),
         ("ended", record.ended_at or "—"),
@@ -195,10 +197,15 @@ def _print_show(record: SessionRecord, row: dict[str, Any], state: SessionState)
     if state.event_types[EventType.WATCH_STARTED]:
         watch = state.watch
         lines.append(("watch", f"{watch.batches} batches, {watch.changes} changes"))
+    provider = state.provider
+    if provider.requests:
+        lines.append(("provider", f"{provider.requests} requests, {provider.retries} retries, "
+                                  f"{provider.failures} failed"))
+        lines.append(("tokens", f"{provider.input_tokens} in / {provider.output_tokens} out"))
     if record.error:
         lines.append(("error", record.error))
-    for label, value in lines:
-        console.print(f"  [dim]{label:<10}[/] {value}", highlight=False)
+    for label, value in lines:  # values are text, never markup: "[providers.x]" stays
+        console.print(f"  [dim]{label:<10}[/] {escape(value)}", highlight=False)
 
 
 def _load_state(store: EventStore, session_ref: str) -> tuple[SessionRecord, SessionState]:
