@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 import rich
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tests.engine.providers.skeleton_reference import reference_skeleton
 
 from contextree.engine.providers.local.python import summarize_module
 from contextree.engine.providers.local.python_skeleton import skeleton
@@ -56,3 +59,35 @@ def test_the_skeleton_gives_the_same_frame_as_the_whole_source(path: Path) -> No
     assert render_summary(path.name, from_skeleton) == render_summary(path.name, from_source)
     nodes_parsed = sum(1 for _ in ast.walk(ast.parse(skeleton(text))))
     assert nodes_parsed < sum(1 for _ in ast.walk(ast.parse(text))) / 2
+
+
+FRAGMENTS = ["def f(x):", "async def g(", "):", "    ", "  ", "\t", "\n", "\n", "# note",
+             '"""', "'''", '"doc"', "x = 1", "return x", "class A:", ")", "]", ": # why",
+             "\r\n", " ", "pass", "r'''", "def", "#", ":\n"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=40))
+def test_the_skeleton_cuts_every_body_exactly_as_the_line_start_regexes_do(
+    fragments: list[str],
+) -> None:
+    text = "".join(fragments)
+
+    assert skeleton(text) == reference_skeleton(text)
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=lambda path: path.name)
+def test_real_modules_are_cut_exactly_as_the_line_start_regexes_cut_them(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+
+    assert skeleton(text) == reference_skeleton(text)
+
+
+def test_trailing_comments_stay_a_def_on_the_first_line_is_cut_and_no_final_newline_is_kept(
+) -> None:
+    source = "def f():\n    x = 1\n    # kept\n\n\ndef g():\n    return 2"
+
+    result = skeleton(source)
+
+    assert result == "def f():\n    ...\n    # kept\n\n\ndef g():\n    ..."
+    assert result == reference_skeleton(source)

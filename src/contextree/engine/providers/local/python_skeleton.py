@@ -6,6 +6,9 @@ after its docstring, keeping every line in place (so line numbers and definition
 true) and ending the body with `...`. It is a text transformation, so a body it cannot
 delimit safely (a one-line `def`, a string reaching column 0) is left whole, and a skeleton
 that does not parse sends the caller back to the full source.
+
+Line starts are found from the newline before them: a pattern that begins with a literal
+`\n` lets the regex engine jump from newline to newline instead of trying every character.
 """
 
 from __future__ import annotations
@@ -13,11 +16,12 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-_DEF = re.compile(r"^([ \t]*)(?:async[ \t]+)?def[ \t]", re.MULTILINE)
+_DEF = re.compile(r"([ \t]*)(?:async[ \t]+)?def[ \t]")
+_DEF_AFTER_NEWLINE = re.compile(r"\n([ \t]*)(?:async[ \t]+)?def[ \t]")
 _HEADER_END = re.compile(r":[ \t]*(?:#[^\n]*)?\n")
 _DOCSTRING_START = re.compile(r"(?:[ \t]*(?:#[^\n]*)?\n)*[ \t]*[rRbBuU]{0,2}(\"\"\"|'''|\"|')")
 _MODULE_DOCSTRING = re.compile(r"(?:[ \t]*(?:#[^\n]*)?\n)*[ \t]*[rRuU]?(\"\"\"|''')")
-_TRAILING_NOISE = re.compile(r"(?:\n[ \t]*(?:#[^\n]*)?)*\n?\Z")
+_NOISE_LINE = re.compile(r"[ \t]*(?:#[^\n]*)?")
 
 
 def skeleton(text: str) -> str:
@@ -25,33 +29,45 @@ def skeleton(text: str) -> str:
     parts: list[str] = []
     position = 0
     search_from = _after_module_docstring(text)
-    while (match := _DEF.search(text, search_from)) is not None:
-        cut = _body_span(text, match)
+    while (found := _next_def(text, search_from)) is not None:
+        header_start, indent = found
+        cut = _body_span(text, header_start, indent)
         if cut is None:
-            search_from = match.end()
+            search_from = header_start
             continue
-        body_start, body_end, indent = cut
+        body_start, body_end, body_indent = cut
         parts.append(text[position:body_start])
-        removed = text[body_start:body_end]
-        ends_line = removed.endswith("\n")
-        lines = removed.count("\n") + (0 if ends_line else 1)
-        parts.append("\n" * (lines - 1) + indent + "..." + ("\n" if ends_line else ""))
+        lines = text.count("\n", body_start, body_end)
+        ends_line = text[body_end - 1] == "\n"
+        if not ends_line:
+            lines += 1
+        parts.append("\n" * (lines - 1) + body_indent + "..." + ("\n" if ends_line else ""))
         position = search_from = body_end
     parts.append(text[position:])
     return "".join(parts)
 
 
-def _body_span(text: str, match: re.Match[str]) -> tuple[int, int, str] | None:
-    """Where the body of the `def` at `match` starts (after its docstring) and ends, and its
-    indentation; None when it cannot be told safely."""
-    indent = match.group(1)
-    header = _HEADER_END.search(text, match.end())
+def _next_def(text: str, start: int) -> tuple[int, str] | None:
+    """The next `def` line starting at or after `start`: where its header continues (after
+    `def `) and its indentation."""
+    if start == 0:
+        match = _DEF.match(text)
+        if match is not None:
+            return match.end(), match.group(1)
+    match = _DEF_AFTER_NEWLINE.search(text, max(start - 1, 0))
+    return (match.end(), match.group(1)) if match is not None else None
+
+
+def _body_span(text: str, header_start: int, indent: str) -> tuple[int, int, str] | None:
+    """Where the body of the `def` whose header continues at `header_start` starts (after
+    its docstring) and ends, and its indentation; None when it cannot be told safely."""
+    header = _HEADER_END.search(text, header_start)
     if header is None:
         return None
-    end_of_body = _body_end_pattern(indent).search(text, header.end())
-    body_end = end_of_body.start() if end_of_body else len(text)
-    multiline = "\n" in text[match.end() : header.start()]
-    if multiline and _header_break_pattern(indent).search(text, match.end(), header.start()):
+    end_of_body = _body_end_pattern(indent).search(text, header.end() - 1)
+    body_end = end_of_body.start() + 1 if end_of_body else len(text)
+    multiline = text.find("\n", header_start, header.start()) != -1
+    if multiline and _header_break_pattern(indent).search(text, header_start, header.start()):
         return None  # the "header" runs past a line at the def's level: a one-liner
     first_line_end = text.find("\n", header.end())
     first_line = text[header.end() : first_line_end if first_line_end != -1 else len(text)]
@@ -61,26 +77,38 @@ def _body_span(text: str, match: re.Match[str]) -> tuple[int, int, str] | None:
     body_start = _after_docstring(text, header.end(), body_end)
     if body_start is None or body_start >= body_end:
         return None
-    noise = _TRAILING_NOISE.search(text, body_start, body_end)
-    if noise is not None and noise.start() > body_start:
-        body_end = noise.start() + 1  # keep trailing blank and comment lines as they are
-    body = text[body_start:body_end]
-    if (body.count('"""') + body.count("'''")) % 2:
+    noise_start = _trailing_noise_start(text, body_start, body_end)
+    if noise_start > body_start:
+        body_end = noise_start + 1  # keep trailing blank and comment lines as they are
+    quotes = text.count('"""', body_start, body_end) + text.count("'''", body_start, body_end)
+    if quotes % 2:
         return None  # the cut would end inside a string that reaches column 0
     return body_start, min(body_end, len(text)), body_indent
 
 
 @lru_cache(maxsize=64)
 def _body_end_pattern(indent: str) -> re.Pattern[str]:
-    """The first line that is neither blank, a comment, nor indented deeper than `indent`."""
-    return re.compile(rf"^(?!{re.escape(indent)}[ \t]|[ \t]*(?:#[^\n]*)?$)", re.MULTILINE)
+    """A newline before the first line that is neither blank, a comment, nor indented deeper
+    than `indent`."""
+    return re.compile(rf"\n(?!{re.escape(indent)}[ \t]|[ \t]*(?:#[^\n]*)?(?:\n|\Z))")
 
 
 @lru_cache(maxsize=64)
 def _header_break_pattern(indent: str) -> re.Pattern[str]:
-    """A line inside a `def` header that cannot belong to it: one at the def's level that
-    does not close the parameter list."""
-    return re.compile(rf"^(?!{re.escape(indent)}[ \t)\]]|[ \t]*(?:#[^\n]*)?$)", re.MULTILINE)
+    """A newline before a line inside a `def` header that cannot belong to it: one at the
+    def's level that does not close the parameter list."""
+    return re.compile(rf"\n(?!{re.escape(indent)}[ \t)\]]|[ \t]*(?:#[^\n]*)?(?:\n|\Z))")
+
+
+def _trailing_noise_start(text: str, start: int, end: int) -> int:
+    """Where the blank and comment lines that end `text[start:end]` begin: the newline
+    before the first of them (the newline ending the body, or `end`, when there are none)."""
+    position = end - 1 if end > start and text[end - 1] == "\n" else end
+    while True:
+        newline = text.rfind("\n", start, position)
+        if newline == -1 or not _NOISE_LINE.fullmatch(text, newline + 1, position):
+            return position
+        position = newline
 
 
 def _after_module_docstring(text: str) -> int:
