@@ -77,6 +77,22 @@ def test_long_files_are_truncated_at_the_limit(
     assert "truncated to the first 1001 bytes" in request.user_prompt
 
 
+@pytest.mark.parametrize(("text", "fence"), [
+    ("plain `code` and ``two``\n", "```"),
+    ("```python\nx = 1\n```\n", "````"),
+    ("````\nnested ``` fence\n`````\n", "``````"),
+])
+def test_a_file_is_fenced_by_one_backtick_more_than_its_longest_run(
+    workspace: Workspace, store: EventStore, agent: Agent, text: str, fence: str
+) -> None:
+    write_tree(workspace.root, {"notes.md": text})
+    records = scanned(workspace, store)
+
+    request = file_request(workspace.root, records["notes.md"], agent, max_file_bytes=10_000)
+
+    assert f"bytes):\n\n{fence}\n{text}\n{fence}\n" in request.user_prompt
+
+
 def test_binary_files_are_described_not_sent(
     workspace: Workspace, store: EventStore, agent: Agent
 ) -> None:

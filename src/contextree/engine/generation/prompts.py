@@ -166,6 +166,9 @@ def decode_text(data: bytes, truncated: bool) -> str:
 
 
 def _fence_for(text: str) -> str:
-    longest = max((len(run) for run in _BACKTICKS.findall(text)), default=2)
+    """Three backticks, or one more than the longest run of them in `text`."""
+    if "```" not in text:  # nearly every file: a substring test is far cheaper than the scan
+        return "```"
+    longest = max(len(run) for run in _BACKTICKS.findall(text))
     return "`" * (longest + 1)
 
