@@ -232,7 +232,8 @@ class Orchestrator:
         return True
 
     def _request(self, record: NodeRecord, frame_type: str) -> GenerationRequest:
-        """Runs in a worker thread when the node's request first gets a slot."""
+        """Runs when the node's request first gets a slot (in a worker thread, or on the
+        event loop for an in-process provider)."""
         if record.type != DIRECTORY:
             return file_request(self.root, record, self.agent, max_file_bytes=self.max_file_bytes)
         children = [self._by_id[child] for child in record.children if child in self._by_id]

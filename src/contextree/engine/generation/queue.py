@@ -10,8 +10,9 @@ honouring `Retry-After` — up to `RetryPolicy.max_attempts` attempts; other fai
 once. A request gives its slot back while it backs off. Every attempt is an event
 (`provider_request_failed.retryable` says whether the queue tries again, `transient` whether
 the kind of error may pass). A frame is durable (group-committed with the frames finished
-beside it) before its future resolves. Time is injectable (`Clock`), so tests of backoff and
-rate limits never wait.
+beside it) before its future resolves. An in-process provider (`local`) is called on the
+loop, its request built there too, without the two thread hand-offs a remote request needs.
+Time is injectable (`Clock`), so tests of backoff and rate limits never wait.
 """
 
 from __future__ import annotations
@@ -32,7 +33,12 @@ from contextree.engine.generation.queue_support import (
     ProviderLimits,
     StatsReporter,
 )
-from contextree.engine.providers.base import GenerationRequest, Provider, ProviderConfig
+from contextree.engine.providers.base import (
+    GenerationRequest,
+    InProcessProvider,
+    Provider,
+    ProviderConfig,
+)
 from contextree.engine.providers.http_errors import timeout_error
 from contextree.errors import ContextreeError, ProviderError
 from contextree.progress.catalog import EventType
@@ -88,8 +94,9 @@ class ProviderHandle:
 
 @dataclass(frozen=True)
 class GenerationJob:
-    """One node to write a frame for. `build_request` runs once, in a worker thread, when the
-    job first gets a slot (so a directory reads its children's heads as late as possible);
+    """One node to write a frame for. `build_request` runs once, in a worker thread (on the
+    event loop for an `InProcessProvider`), when the job first gets a slot (so a directory
+    reads its children's heads as late as possible);
     `context` adds identity fields (`plan_id`, `level_index`) to every event of the job."""
 
     node_id: str
@@ -291,6 +298,8 @@ class GenerationQueue:
 
     async def _build(self, job: GenerationJob, request_id: str, attempt: int) -> GenerationRequest:
         try:
+            if isinstance(job.provider.provider, InProcessProvider):
+                return job.build_request()
             return await asyncio.to_thread(job.build_request)
         except ContextreeError as error:
             raise JobFailed(str(error), kind="input", attempts=attempt) from None
@@ -308,8 +317,11 @@ class GenerationQueue:
         started = time.monotonic()
         outcome: Any
         try:
-            async with asyncio.timeout(handle.config.timeout_s + TIMEOUT_GRACE_S):
-                outcome = await handle.provider.generate(request)
+            if isinstance(handle.provider, InProcessProvider):
+                outcome = handle.provider.generate_now(request)
+            else:
+                async with asyncio.timeout(handle.config.timeout_s + TIMEOUT_GRACE_S):
+                    outcome = await handle.provider.generate(request)
         except ProviderError as error:
             outcome = error
         except TimeoutError:

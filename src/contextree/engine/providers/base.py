@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 from contextree.errors import ConfigError, ProviderError
@@ -113,6 +113,18 @@ class Provider(Protocol):
 
     async def aclose(self) -> None:
         """Release connections; the provider is not used afterwards."""
+        ...
+
+
+@runtime_checkable
+class InProcessProvider(Protocol):
+    """A provider whose answer is a quick computation in this process, with nothing to wait
+    for (the built-in `local` one). The queue calls `generate_now` on its event loop and
+    builds the request there too: under the GIL a worker thread would add two hand-offs per
+    node and no parallelism."""
+
+    def generate_now(self, request: GenerationRequest) -> GenerationResponse:
+        """Write the frame for `request` at once, or raise `ProviderError`."""
         ...
 
 

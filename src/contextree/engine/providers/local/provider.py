@@ -50,7 +50,11 @@ class LocalProvider:
         return f"LocalProvider(name={self.name!r}, model={self.model!r})"
 
     async def generate(self, request: GenerationRequest) -> GenerationResponse:
-        content = await asyncio.to_thread(describe, request)
+        return await asyncio.to_thread(self.generate_now, request)
+
+    def generate_now(self, request: GenerationRequest) -> GenerationResponse:
+        """The response at once (the queue's direct path, see `InProcessProvider`)."""
+        content = describe(request)
         return GenerationResponse(
             content=content,
             model=self.model,
