@@ -4,7 +4,10 @@ statistics. Time is a fake clock, so backoff never waits."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
+import threading
+from collections.abc import Callable
 
 import pytest
 
@@ -16,7 +19,8 @@ from contextree.engine.generation.queue import (
     RetryPolicy,
 )
 from contextree.engine.generation.queue_support import PrioritySlots, StatsReporter
-from contextree.engine.providers.base import GenerationRequest
+from contextree.engine.providers.base import GenerationRequest, GenerationResponse
+from contextree.errors import ProviderError
 from contextree.progress import EventStore
 
 from .helpers import (
@@ -273,3 +277,69 @@ async def test_stats_reporter_keeps_reporting_while_busy() -> None:
     gaps = [b - a for a, b in itertools.pairwise(reports)]
     assert gaps[0] >= 0.009, "the burst's second report waits for the interval"
     assert all(gap >= 0.015 for gap in gaps[1:]), "then heartbeats, with no change at all"
+
+
+class InstantProvider(ScriptedProvider):
+    """An in-process provider: answers through `generate_now`, never `generate`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.threads: list[int] = []
+
+    async def generate(self, request: GenerationRequest) -> GenerationResponse:
+        raise AssertionError("the queue must call generate_now for an in-process provider")
+
+    def generate_now(self, request: GenerationRequest) -> GenerationResponse:
+        self.threads.append(threading.get_ident())
+        script = self.script.get(request.path)
+        outcome = script.pop(0) if script else None
+        if isinstance(outcome, ProviderError):
+            raise outcome
+        return GenerationResponse(f"frame of {request.path}", self.model, 3, 2)
+
+
+async def test_an_in_process_provider_is_answered_on_the_loop_with_the_same_events(
+    queue_factory, emitter: CheckedEmitter
+) -> None:
+    provider = InstantProvider()
+    provider.fail("b.py", transient())
+    built_on: list[int] = []
+    jobs = [job(provider, path) for path in ("a.py", "b.py")]
+    jobs = [dataclasses.replace(item, build_request=_recording(item.build_request, built_on))
+            for item in jobs]
+    queue = queue_factory()
+
+    results = await asyncio.gather(*(queue.submit(item) for item in jobs))
+
+    loop_thread = threading.get_ident()
+    assert [result.frame.content for result in results] == ["frame of a.py", "frame of b.py"]
+    assert set(provider.threads) == {loop_thread} and set(built_on) == {loop_thread}
+    assert len(built_on) == 2, "a retried request is not built again"
+    assert results[1].attempts == 2
+    assert [event for event, data in emitter.events if data.get("path") == "b.py"] == [
+        "request_enqueued", "request_processing", "provider_request_sent",
+        "provider_request_failed", "provider_request_retrying", "request_processing",
+        "provider_request_sent", "provider_response_received",
+    ]
+
+
+async def test_a_provider_without_generate_now_is_called_off_the_loop(
+    queue_factory, provider: ScriptedProvider
+) -> None:
+    built_on: list[int] = []
+    item = job(provider, "a.py")
+    item = dataclasses.replace(item, build_request=_recording(item.build_request, built_on))
+
+    await queue_factory().submit(item)
+
+    assert built_on and built_on[0] != threading.get_ident()
+    assert provider.calls == ["a.py"]
+
+
+def _recording(build: Callable[[], GenerationRequest],
+               threads: list[int]) -> Callable[[], GenerationRequest]:
+    def recorded() -> GenerationRequest:
+        threads.append(threading.get_ident())
+        return build()
+
+    return recorded
