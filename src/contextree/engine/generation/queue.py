@@ -23,6 +23,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Protocol
 
 from contextree.engine.emitter import Emitter, session_id_of
@@ -90,6 +91,12 @@ class ProviderHandle:
 
     config: ProviderConfig
     provider: Provider
+
+    @cached_property
+    def in_process(self) -> InProcessProvider | None:
+        """The provider when it answers in this process (`InProcessProvider`), else None;
+        told once per handle (a protocol check is slow)."""
+        return self.provider if isinstance(self.provider, InProcessProvider) else None
 
 
 @dataclass(frozen=True)
@@ -298,7 +305,7 @@ class GenerationQueue:
 
     async def _build(self, job: GenerationJob, request_id: str, attempt: int) -> GenerationRequest:
         try:
-            if isinstance(job.provider.provider, InProcessProvider):
+            if job.provider.in_process is not None:
                 return job.build_request()
             return await asyncio.to_thread(job.build_request)
         except ContextreeError as error:
@@ -317,8 +324,9 @@ class GenerationQueue:
         started = time.monotonic()
         outcome: Any
         try:
-            if isinstance(handle.provider, InProcessProvider):
-                outcome = handle.provider.generate_now(request)
+            direct = handle.in_process
+            if direct is not None:
+                outcome = direct.generate_now(request)
             else:
                 async with asyncio.timeout(handle.config.timeout_s + TIMEOUT_GRACE_S):
                     outcome = await handle.provider.generate(request)
