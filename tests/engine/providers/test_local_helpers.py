@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contextree.engine.providers.base import GenerationRequest
-from contextree.engine.providers.local.languages import binary_kind, detect_language
+from contextree.engine.providers.local.languages import (
+    binary_kind,
+    detect_language,
+    extension_of,
+    file_name,
+    stem_of,
+)
 from contextree.engine.providers.local.provider import describe
 from contextree.engine.providers.local.summary import (
     first_sentence,
@@ -131,3 +139,13 @@ def test_any_text_in_any_language_gives_a_frame(
     assert frame.startswith(f"# `dir/file.{extension}`\n\n")
     assert frame.endswith("\n") and frame.splitlines()[2].strip()
     assert frame == describe(request)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="/.aB_\n", max_size=14))
+def test_names_stems_and_extensions_read_a_path_as_pure_posix_path_does(path: str) -> None:
+    posix = PurePosixPath(path)
+
+    assert file_name(path) == posix.name
+    assert stem_of(path) == posix.stem
+    assert extension_of(path) == posix.suffix[1:].lower()

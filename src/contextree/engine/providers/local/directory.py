@@ -12,10 +12,14 @@ of subdirectories one level down); and which children have no frame yet.
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import PurePosixPath
 
 from contextree.engine.providers.base import LEFT_OUT, ChildSummary
-from contextree.engine.providers.local.languages import BINARY_KINDS, detect_language, extension_of
+from contextree.engine.providers.local.languages import (
+    BINARY_KINDS,
+    detect_language,
+    extension_of,
+    stem_of,
+)
 from contextree.engine.providers.local.summary import (
     DEMO_ENTRY,
     ENTRY_POINT_SECTION,
@@ -111,7 +115,7 @@ def _key_first(files: list[ChildSummary]) -> list[ChildSummary]:
 def _is_key(child: ChildSummary) -> bool:
     if child.content is None or child.name.startswith(("_", ".", *_TEST_PREFIXES)):
         return False
-    if PurePosixPath(child.name).stem.endswith("_test"):
+    if stem_of(child.name).endswith("_test"):
         return False
     language = detect_language(child.name)
     return language is not None and language.family in _CODE_FAMILIES

@@ -8,7 +8,6 @@ the same name always gets the same answer.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 
 
 @dataclass(frozen=True)
@@ -141,15 +140,38 @@ BINARY_KINDS: dict[str, str] = {
 }
 
 
+def file_name(path: str) -> str:
+    """The last component of POSIX `path`, as `PurePosixPath(path).name` reads it (empty and
+    `.` components skipped), without building a path object: this runs for every node."""
+    name = path.rpartition("/")[2]
+    if name and name != ".":
+        return name
+    return next((part for part in reversed(path.split("/")) if part and part != "."), "")
+
+
+def _suffix_start(name: str) -> int:
+    """Where the suffix of `name` starts (its last dot), or -1 without one (`PurePath`)."""
+    dot = name.rfind(".")
+    return dot if 0 < dot < len(name) - 1 else -1
+
+
 def extension_of(path: str) -> str:
     """The lowercase extension of `path` without the dot (`""` when none)."""
-    suffix = PurePosixPath(path).suffix
-    return suffix[1:].lower() if suffix else ""
+    name = file_name(path)
+    dot = _suffix_start(name)
+    return name[dot + 1 :].lower() if dot != -1 else ""
+
+
+def stem_of(path: str) -> str:
+    """The file name of `path` without its extension (`PurePosixPath(path).stem`)."""
+    name = file_name(path)
+    dot = _suffix_start(name)
+    return name[:dot] if dot != -1 else name
 
 
 def detect_language(path: str) -> Language | None:
     """The language of the file at `path`, by exact name first, then by extension."""
-    name = PurePosixPath(path).name.lower()
+    name = file_name(path).lower()
     stem = name.split(".")[0]
     if name in LANGUAGES_BY_FILENAME:
         return LANGUAGES_BY_FILENAME[name]

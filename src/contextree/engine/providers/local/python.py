@@ -14,6 +14,7 @@ import ast
 import sys
 from pathlib import PurePosixPath
 
+from contextree.engine.providers.local.languages import file_name
 from contextree.engine.providers.local.licence import purpose_paragraphs
 from contextree.engine.providers.local.python_api import (
     CLASS,
@@ -217,7 +218,7 @@ def _is_main_guard(test: ast.expr) -> bool:
 
 
 def _is_script(path: str, text: str, surface: Surface, has_main_block: bool) -> bool:
-    if PurePosixPath(path).name == "__main__.py":
+    if file_name(path) == "__main__.py":
         return True
     if not (has_main_block or text.startswith("#!")):
         return False

@@ -163,7 +163,7 @@ def assigned_value(node: ast.stmt) -> ast.expr | None:
 
 def is_exception(cls: ast.ClassDef) -> bool:
     """A class named like an exception, or derived from one by name."""
-    names = [cls.name, *(ast.unparse(base).rsplit(".", 1)[-1] for base in cls.bases)]
+    names = [cls.name, *(last_name(base) for base in cls.bases)]
     return any(name.endswith(_EXCEPTION_SUFFIXES) for name in names)
 
 
@@ -214,9 +214,10 @@ class Members:
 def class_members(cls: ast.ClassDef) -> Members:
     """The members of `cls` a user of the class sees."""
     members = Members()
+    method_names: set[str] = set()
     for node in cls.body:
         if isinstance(node, _Function):
-            _add_function(members, node)
+            _add_function(members, node, method_names)
         else:
             name = assigned_name(node)
             if name is not None and _public(name) and name not in members.fields:
@@ -224,7 +225,7 @@ def class_members(cls: ast.ClassDef) -> Members:
     return members
 
 
-def _add_function(members: Members, node: _Function) -> None:
+def _add_function(members: Members, node: _Function, method_names: set[str]) -> None:
     name = node.name
     if name in _CONSTRUCTORS:
         members.constructor = members.constructor or node
@@ -236,13 +237,20 @@ def _add_function(members: Members, node: _Function) -> None:
     elif _is_property(node):
         if name not in members.properties:
             members.properties.append(name)
-    elif name not in (method.name for method in members.methods):
+    elif name not in method_names:
+        method_names.add(name)
         members.methods.append(node)
 
 
 def _is_property(node: _Function) -> bool:
-    for decorator in node.decorator_list:
-        text = ast.unparse(decorator)
-        if text.rsplit(".", 1)[-1] in _PROPERTY_DECORATORS:
-            return True
-    return False
+    return any(last_name(decorator) in _PROPERTY_DECORATORS for decorator in node.decorator_list)
+
+
+def last_name(expression: ast.expr) -> str:
+    """What follows the last dot of `expression` as written (`b` for `a.b`); a plain name or
+    attribute is read without unparsing it."""
+    if isinstance(expression, ast.Name):
+        return expression.id
+    if isinstance(expression, ast.Attribute):
+        return expression.attr
+    return ast.unparse(expression).rsplit(".", 1)[-1]
