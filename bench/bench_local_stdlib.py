@@ -7,18 +7,23 @@ provider). The figure is the process CPU time (`time.process_time`, every thread
 whole call — scan, plan, reading files, frames, store — over the nodes generated; median of
 `--rounds`. In the same run: the provider alone (`describe` over every node's request, built
 beforehand, one thread) and the scan alone, both per node, so the share of each is visible.
+`--profile` prints a cProfile of one more round; `--dump-frames PATH` writes every node's
+frame (path, content, model, token counts; JSON lines sorted by path) so two versions of the
+code can be compared with `cmp`: identical files mean no frame changed.
 
     .venv/bin/python bench/bench_local_stdlib.py [--quick] [--json PATH] [--rounds N]
+        [--profile] [--dump-frames PATH]
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import sysconfig
 import time
 from pathlib import Path
 
-from common import Baseline, Report, Target, median, parse_args, temp_dir
+from common import Baseline, Report, Target, median, parse_args, print_profile, temp_dir
 from contextree.engine.generation.agents import resolve_agent
 from contextree.engine.generation.frames import FrameStore
 from contextree.engine.generation.generate import GenerateOptions, generate_context
@@ -97,6 +102,27 @@ def provider_only(tree: Path, store_path: Path) -> tuple[float, float, int]:
     return scan_cpu, describe_cpu, len(requests)
 
 
+def dump_frames(tree: Path, store_path: Path, target: Path) -> int:
+    """Write every node's head frame of the default agent to `target`; returns the count."""
+    workspace = Workspace(root=tree, store_path=store_path)
+    agent = resolve_agent(load_config(workspace), None)
+    store = EventStore.open(store_path)
+    try:
+        records = TreeStore(store).load_records()
+        heads = FrameStore(store).heads((record.id for record in records.values()),
+                                        agent.frame_type)
+    finally:
+        store.close()
+    with open(target, "w", encoding="utf-8") as out:
+        for path in sorted(records):
+            frame = heads.get(records[path].id)
+            row = {"path": path, "content": None} if frame is None else {
+                "path": path, "content": frame.content, "model": frame.model,
+                "input_tokens": frame.input_tokens, "output_tokens": frame.output_tokens}
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return len(records)
+
+
 def _child_paths(records: dict[str, object], path: str) -> list[str]:
     prefix = "" if path == "." else path + "/"
     return [other for other in records
@@ -106,6 +132,8 @@ def _child_paths(records: dict[str, object], path: str) -> list[str]:
 def main() -> int:
     args = parse_args(__doc__.splitlines()[0], [
         ("--rounds", {"type": int, "default": 3, "help": "rounds (median reported)"}),
+        ("--profile", {"action": "store_true", "help": "print a cProfile of one more round"}),
+        ("--dump-frames", {"metavar": "PATH", "help": "write every frame as JSON lines"}),
     ])
     rounds = 1 if args.quick else args.rounds
     report = Report("bench_local_stdlib", args)
@@ -117,6 +145,11 @@ def main() -> int:
             figures.append(generate_round(tree, base / f"store-{index}"))
         nodes = figures[0][1]
         cpu_per_node = median([cpu / count for cpu, count in figures]) * 1000
+        if args.dump_frames:
+            dumped = dump_frames(tree, base / "store-0", Path(args.dump_frames))
+            report.note(f"{dumped} frames written to {args.dump_frames}")
+        if args.profile:
+            print_profile(lambda: generate_round(tree, base / "store-profile"), top=30)
         scan_cpu, describe_cpu, described = provider_only(tree, base / "store-0")
         report.note(f"{nodes} nodes (standard library copy), {rounds} round(s), provider local, "
                     "no-op emitter, default concurrency; CPU = process_time of all threads")
