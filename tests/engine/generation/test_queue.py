@@ -343,3 +343,32 @@ def _recording(build: Callable[[], GenerationRequest],
         return build()
 
     return recorded
+
+
+async def test_the_loop_turns_between_in_process_calls_so_a_level_is_not_one_long_step(
+    queue_factory,
+) -> None:
+    turns = 0
+
+    async def count_turns() -> None:
+        nonlocal turns
+        while True:
+            turns += 1
+            await asyncio.sleep(0)
+
+    seen: list[int] = []
+
+    class TurnRecording(InstantProvider):
+        def generate_now(self, request: GenerationRequest) -> GenerationResponse:
+            seen.append(turns)
+            return super().generate_now(request)
+
+    provider = TurnRecording()
+    counter = asyncio.get_running_loop().create_task(count_turns())
+    queue = queue_factory()
+
+    await asyncio.gather(*(queue.submit(job(provider, f"m{i}.py")) for i in range(40)))
+    counter.cancel()
+
+    calls_per_turn = max(seen.count(turn) for turn in set(seen))
+    assert len(seen) == 40 and calls_per_turn <= 4, "at most max_concurrency calls a turn"

@@ -323,8 +323,8 @@ class GenerationQueue:
                             prompt_chars=len(request.system_prompt) + len(request.user_prompt))
         started = time.monotonic()
         outcome: Any
+        direct = handle.in_process
         try:
-            direct = handle.in_process
             if direct is not None:
                 outcome = direct.generate_now(request)
             else:
@@ -338,6 +338,11 @@ class GenerationQueue:
             outcome = ProviderError(f"provider '{handle.config.name}' failed: "
                                     f"{type(error).__name__}: {error}", kind="other")
         duration_ms = round((time.monotonic() - started) * 1000)
+        if direct is not None:
+            # Yield while holding the provider's slot, so each loop turn runs at most
+            # `max_concurrency` in-process calls: frames get committed, completions reported
+            # and a cancellation heard as the level goes, not once it is done.
+            await asyncio.sleep(0)
         if not isinstance(outcome, ProviderError):
             self._emit_provider(
                 job, request_id, EventType.PROVIDER_RESPONSE_RECEIVED, attempt,
