@@ -277,3 +277,13 @@ def test_overview_does_not_repeat_the_first_sentence() -> None:
 
     assert "## Overview" not in single
     assert "## Overview\n\nThen writes it.\n" in longer and "$ e" not in longer
+
+
+def test_an_expression_too_deep_to_build_falls_back_to_patterns() -> None:
+    source = '"""Generated tables."""\ndef lookup(key):\n    pass\n\nTOTAL = 1' + "+1" * 200_000
+
+    frame = describe(file_request("tables.py", source))
+
+    assert "Generated tables." in frame
+    assert "does not parse (nested too deeply to parse)" in frame
+    assert "- `def lookup(key)`" in frame

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import sys
+import threading
 from pathlib import PurePosixPath
 
 from contextree.engine.providers.local.languages import file_name
@@ -51,22 +52,41 @@ RUNNER_NAMES = frozenset({"main", "run", "cli", "parse_args", "create_parser", "
 _Function = ast.FunctionDef | ast.AsyncFunctionDef
 
 
+_PARSE_LOCK = threading.Lock()
+"""CPython 3.11 keeps the syntax tree builder's recursion depth per interpreter, not per
+thread: two threads parsing at once can make either fail with a spurious `SystemError`
+("AST constructor recursion depth mismatch"). Parsing holds the GIL anyway, so this costs
+nothing."""
+
+_UNPARSEABLE = (SyntaxError, ValueError, RecursionError, MemoryError, SystemError)
+"""What `ast.parse` raises for a file it cannot turn into a tree: bad syntax, NUL bytes, an
+expression nested too deep to build, or the interpreter's builder in a bad state."""
+
+
 def summarize_python(path: str, text: str) -> Summary:
     """The summary of Python source `text` found at workspace path `path`, parsed once: its
-    skeleton (function bodies blanked), or the whole source when the skeleton does not parse."""
+    skeleton (function bodies blanked), or the whole source when the skeleton does not parse,
+    or patterns when neither does."""
     try:
-        module = ast.parse(skeleton(text))
-    except (SyntaxError, ValueError):
+        module = _parse(skeleton(text))
+    except _UNPARSEABLE:
         try:
-            module = ast.parse(text)
-        except (SyntaxError, ValueError) as exc:
+            module = _parse(text)
+        except _UNPARSEABLE as exc:
             return summarize_by_patterns(text, _parse_problem(exc))
     return summarize_module(path, text, module)
+
+
+def _parse(source: str) -> ast.Module:
+    with _PARSE_LOCK:
+        return ast.parse(source)
 
 
 def _parse_problem(exc: Exception) -> str:
     if isinstance(exc, SyntaxError) and exc.lineno:
         return f"line {exc.lineno}: {exc.msg}"
+    if isinstance(exc, RecursionError | MemoryError):
+        return "nested too deeply to parse"
     return str(exc) or type(exc).__name__
 
 
