@@ -252,10 +252,11 @@ async def test_queue_stats_are_coalesced(
     queue_factory, provider: ScriptedProvider, emitter: CheckedEmitter
 ) -> None:
     queue = queue_factory(concurrency=4)
+    queue._reporter.min_interval_s = queue._reporter.heartbeat_s = 3600.0  # whatever the load
     await asyncio.gather(*(queue.submit(job(provider, f"s{i}.py")) for i in range(200)))
     await queue.aclose()
     stats = emitter.of("queue_stats")
-    assert 1 <= len(stats) <= 5, f"800 transitions in well under a second: {len(stats)} events"
+    assert 1 <= len(stats) <= 2, f"800 transitions, one report and the last: {len(stats)} events"
     assert stats[-1]["completed"] == 200 and stats[-1]["pending"] == 0
 
 
@@ -272,7 +273,7 @@ async def test_stats_reporter_keeps_reporting_while_busy() -> None:
     reporter = StatsReporter(report, lambda: True, min_interval_s=0.01, heartbeat_s=0.02)
     for _ in range(50):
         reporter.changed()  # a burst: one report now, one when the interval has passed
-    await asyncio.wait_for(done.wait(), timeout=5)
+    await asyncio.wait_for(done.wait(), timeout=60)
     reporter.close()
     gaps = [b - a for a, b in itertools.pairwise(reports)]
     assert gaps[0] >= 0.009, "the burst's second report waits for the interval"
