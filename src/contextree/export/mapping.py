@@ -26,6 +26,9 @@ SPAN_KIND_INTERNAL, SPAN_KIND_CLIENT = "internal", "client"
 STATUS_UNSET, STATUS_OK, STATUS_ERROR = "unset", "ok", "error"
 CHAIN, AGENT, LLM = "CHAIN", "AGENT", "LLM"
 """OpenInference span kinds (`openinference.span.kind`)."""
+PROJECT_ATTRIBUTE = "openinference.project.name"
+"""The resource attribute Arize Phoenix files traces under (it ignores `service.name`; without
+it every trace lands in its `default` project)."""
 
 TOKEN_FIELDS = frozenset({"input_tokens", "output_tokens"})
 """Counts that live on LLM spans only: a parent repeating them is counted twice by backends."""

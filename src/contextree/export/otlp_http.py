@@ -31,7 +31,7 @@ from urllib.request import HTTPSHandler, OpenerDirector, Request, build_opener
 
 from contextree import __version__
 from contextree.errors import UsageError
-from contextree.export.mapping import AttributeValue
+from contextree.export.mapping import PROJECT_ATTRIBUTE, AttributeValue
 from contextree.export.otlp_settings import OtlpSettings
 from contextree.export.otlp_wire import TraceEncoder
 from contextree.export.spans import SpanRecord
@@ -52,10 +52,11 @@ log = logging.getLogger(__name__)
 
 def resource_attributes() -> dict[str, AttributeValue]:
     """The resource of every exported span: the SDK's keys, with this program as the SDK,
+    the Phoenix project (`contextree` unless `OTEL_RESOURCE_ATTRIBUTES` names another),
     `OTEL_RESOURCE_ATTRIBUTES` (URL-encoded `k=v,…`) and the service, which wins."""
     attributes: dict[str, AttributeValue] = {
         "telemetry.sdk.language": "python", "telemetry.sdk.name": SERVICE_NAME,
-        "telemetry.sdk.version": __version__,
+        "telemetry.sdk.version": __version__, PROJECT_ATTRIBUTE: SERVICE_NAME,
     }
     for item in os.environ.get("OTEL_RESOURCE_ATTRIBUTES", "").split(","):
         key, sep, value = item.partition("=")
