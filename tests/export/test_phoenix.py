@@ -331,8 +331,13 @@ def test_the_follow_bridge_ships_a_session_while_it_runs(
         try:
             llm.wait_for_requests(1)
             # the session's scan span reaches Phoenix while its request is held
-            (trace_id,) = _poll(lambda: phoenix.trace_ids("scan") - earlier, bool,
-                                "the running session's scan span")
+            try:
+                (trace_id,) = _poll(lambda: phoenix.trace_ids("scan") - earlier, bool,
+                                    "the running session's scan span")
+            except AssertionError as exc:
+                bridge.process.terminate()
+                rest = bridge.process.communicate(timeout=60)[1]
+                raise AssertionError(f"{exc}; the bridge said: {bridge.lines} {rest}") from None
             assert not any(s["parent_id"] is None for s in phoenix.spans(trace_id))
         finally:
             gate.set()
