@@ -13,6 +13,7 @@ import json
 import os
 import random
 import shutil
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -84,6 +85,34 @@ def test_flipped_magic_in_both_meta_pages_is_one_line(generated: Path, tmp_path:
     for command in READS:
         assert_one_line_naming_the_store(ctree_process(root, *command), data.parent,
                                          "no valid meta page")
+
+
+@pytest.mark.parametrize("damage", ["page number", "flags", "past the end"])
+def test_a_damaged_root_page_is_one_line_never_an_abort(
+    generated: Path, tmp_path: Path, damage: str
+) -> None:
+    """The main tree's root page, as the newest meta page names it: its header spoiled, or
+    the meta page pointing past the file. LMDB trusts it: without the check, reads exit 0 as
+    if the store were fine, or an assertion aborts them."""
+    root, data = damaged_copy(generated, tmp_path)
+    with open(data, "r+b") as file:
+        metas = []
+        for offset in (0, 4096):
+            file.seek(offset + 16 + 112)
+            main_root, _, last_page, txnid = struct.unpack("<QQQQ", file.read(32))
+            metas.append((txnid, offset, main_root, last_page))
+        _, meta_offset, main_root, last_page = max(metas)
+        if damage == "past the end":
+            file.seek(meta_offset + 16 + 112)
+            file.write(struct.pack("<Q", last_page + 5))
+        else:
+            file.seek(main_root * 4096 + (0 if damage == "page number" else 10))
+            file.write(b"\x77\x77" if damage == "page number" else b"\x00\x00")
+    problem = "past its last committed page" if damage == "past the end" else "damaged root"
+    for command in READS:
+        result = ctree_process(root, *command)
+        assert result.returncode != -6, "aborted by an LMDB assertion"
+        assert_one_line_naming_the_store(result, data.parent, problem)
 
 
 def test_bits_flipped_anywhere_never_kill_a_reader(generated: Path, tmp_path: Path) -> None:

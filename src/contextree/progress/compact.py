@@ -3,8 +3,9 @@
 LMDB never shrinks `data.mdb`: pages freed by a prune are reused, not returned.
 `compact_store` writes a compacting copy into a sibling directory and renames it over
 `data.mdb`, which is safe only while no other process has the store open: every open store
-holds a shared advisory lock on `presence.lock` beside the data, and compaction takes it
-exclusively (and also checks LMDB's reader table for processes of older versions).
+holds a shared advisory lock on `presence.lock` beside the data (see `store_lock.py`), and
+compaction takes it exclusively (and also checks LMDB's reader table for processes of older
+versions).
 """
 
 from __future__ import annotations
@@ -19,12 +20,11 @@ from typing import TYPE_CHECKING, Final
 import lmdb
 
 from contextree.errors import StoreError, StoreNotFoundError
+from contextree.progress.store_lock import PRESENCE_FILE
 
 if TYPE_CHECKING:
     from contextree.progress.store import EventStore
 
-PRESENCE_FILE: Final = "presence.lock"
-"""Held (shared) by every process with the store open; compaction needs it exclusively."""
 DATA_FILE: Final = "data.mdb"
 COMPACT_SUGGESTED_SHARE: Final = 0.5
 """`status` suggests compacting when more than this share of the file is free…"""
@@ -58,26 +58,6 @@ class CompactResult:
     @property
     def freed_bytes(self) -> int:
         return self.before_bytes - self.after_bytes
-
-
-def announce_presence(path: Path) -> int | None:
-    """Take the shared presence lock of the store at `path` (waits while a compaction runs);
-    returns the descriptor to close on release, or None where the file cannot be made (a
-    read-only filesystem: nothing there can be compacted either)."""
-    try:
-        fd = os.open(path / PRESENCE_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    except OSError:
-        try:
-            fd = os.open(path / PRESENCE_FILE, os.O_RDONLY | os.O_CLOEXEC)
-        except OSError:
-            return None
-    fcntl.flock(fd, fcntl.LOCK_SH)
-    return fd
-
-
-def withdraw_presence(fd: int | None) -> None:
-    if fd is not None:
-        os.close(fd)  # releases the lock
 
 
 def store_usage(store: EventStore) -> StoreUsage:

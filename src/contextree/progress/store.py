@@ -28,7 +28,6 @@ from contextree.errors import (
     StoreError,
     StoreNotFoundError,
 )
-from contextree.progress.compact import announce_presence, withdraw_presence
 from contextree.progress.event import (
     SEQ_DIGITS,
     Event,
@@ -54,6 +53,7 @@ from contextree.progress.session import (
     effective_status,
 )
 from contextree.progress.store_check import check_store_files, describe_open_failure
+from contextree.progress.store_lock import open_guarded, withdraw_presence
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +137,8 @@ def decode_record(raw: bytes) -> SessionRecord | None:
 class EventStore:
     """The LMDB environment of one workspace and the observability queries over it."""
 
-    def __init__(self, env: lmdb.Environment, path: Path, *, readonly: bool = False) -> None:
+    def __init__(self, env: lmdb.Environment, path: Path, *, readonly: bool = False,
+                 presence: int | None = None) -> None:
         self.env = env
         self.path = path
         self.readonly = readonly
@@ -145,7 +146,8 @@ class EventStore:
         self._gate = _TxnGate()
         self._dbs: dict[bytes, DatabaseHandle] = {}
         self._dbs_lock = threading.Lock()
-        self._presence = announce_presence(path)
+        self._presence = presence
+        """The descriptor holding the store's presence lock (see `store_lock`)."""
         self.liveness: Liveness = DEFAULT_LIVENESS
         """How heartbeats are judged (the bound and clock are injectable for tests)."""
         if not readonly:
@@ -170,7 +172,8 @@ class EventStore:
                     raise StoreError(f"the store at {path} is open read-only in this process")
                 shared._references += 1
                 return shared
-            store = cls(_open_environment(path, create=create, map_size=map_size), path)
+            env, presence = _open_environment(path, create=create, map_size=map_size)
+            store = cls(env, path, presence=presence)
             _open_stores[path] = store
             return store
 
@@ -189,7 +192,8 @@ class EventStore:
             if shared is not None:
                 shared._references += 1
                 return shared
-            store = cls(_open_readonly_environment(path), path, readonly=True)
+            env, presence = _open_readonly_environment(path)
+            store = cls(env, path, readonly=True, presence=presence)
             _open_stores[path] = store
             return store
 
@@ -615,7 +619,8 @@ _open_stores: dict[Path, EventStore] = {}
 _registry_lock = threading.Lock()
 
 
-def _open_environment(path: Path, *, create: bool, map_size: int) -> lmdb.Environment:
+def _open_environment(path: Path, *, create: bool, map_size: int,
+                      ) -> tuple[lmdb.Environment, int | None]:
     check_store_files(path)  # before mapping: a truncated file would be a SIGBUS, not an error
     if not (path / "data.mdb").exists():
         if not create:
@@ -625,31 +630,39 @@ def _open_environment(path: Path, *, create: bool, map_size: int) -> lmdb.Enviro
         except OSError as exc:
             raise StoreError(f"cannot create store at {path}: {exc.strerror} — "
                              "check the directory's permissions") from exc
-    try:
-        env = lmdb.open(
-            str(path), map_size=map_size, max_dbs=MAX_DBS, subdir=True, sync=True,
-            metasync=True, writemap=False, max_readers=512, mode=0o600, create=create,
-        )
-    except lmdb.Error as exc:
-        raise StoreError(describe_open_failure(path, exc)) from exc
+
+    def open_writable() -> lmdb.Environment:
+        try:
+            return lmdb.open(
+                str(path), map_size=map_size, max_dbs=MAX_DBS, subdir=True, sync=True,
+                metasync=True, writemap=False, max_readers=512, mode=0o600, create=create,
+            )
+        except lmdb.Error as exc:
+            raise StoreError(describe_open_failure(path, exc)) from exc
+
+    env, presence = open_guarded(path, open_writable)
     env.reader_check()
-    return env
+    return env, presence
 
 
-def _open_readonly_environment(path: Path) -> lmdb.Environment:
+def _open_readonly_environment(path: Path) -> tuple[lmdb.Environment, int | None]:
     check_store_files(path)  # before mapping: a truncated file would be a SIGBUS, not an error
     if not (path / "data.mdb").is_file():
         raise StoreNotFoundError(f"no store at {path}")
-    try:
-        env = lmdb.open(
-            str(path), max_dbs=MAX_DBS, subdir=True, readonly=True, max_readers=512,
-            create=False,
-        )
-    except lmdb.Error as exc:
-        raise StoreError(f"cannot open store at {path}: {exc}") from exc
+
+    def open_readonly() -> lmdb.Environment:
+        try:
+            return lmdb.open(
+                str(path), max_dbs=MAX_DBS, subdir=True, readonly=True, max_readers=512,
+                create=False,
+            )
+        except lmdb.Error as exc:
+            raise StoreError(f"cannot open store at {path}: {exc}") from exc
+
+    env, presence = open_guarded(path, open_readonly)
     with contextlib.suppress(lmdb.Error):  # a read-only filesystem: LMDB runs without locks
         env.reader_check()
-    return env
+    return env, presence
 
 
 def _position_before(cursor: lmdb.Cursor[bytes], key: bytes | None) -> bool:

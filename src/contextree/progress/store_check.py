@@ -4,8 +4,17 @@ LMDB maps `data.mdb` into memory and trusts it: a file shorter than the pages it
 page names kills the process with SIGBUS on the first read past the end. `check_store_files`
 reads the two meta pages with plain file reads and compares the file's size with the last
 committed page, so a truncated or foreign file is one `StoreError` naming the store instead.
-`describe_open_failure` turns an LMDB open error into a line naming the cause (a read-only
-filesystem, permissions, a damaged file) without ever suggesting to delete a store.
+It also reads the root page of the main and free-page trees the newest meta page names, and
+checks that each lies inside the file and is the page it claims to be (its own page number, a
+branch or leaf flag): LMDB trusts those pages, so a store overwritten there would otherwise be
+read as empty or as garbage, or fail one of LMDB's assertions, which abort the process (there
+is no way to survive one: py-lmdb installs no assertion callback). Damage deeper in a tree
+cannot be found without reading every page; LMDB reports most of it as an error
+(`MDB_CORRUPTED`, `MDB_PAGE_NOTFOUND`: the CLI names the store as damaged in one line), the
+rest still aborts. Two environments over one data file, the usual cause, are refused by
+`store_lock.py`. `describe_open_failure` turns an LMDB open error into a line naming the
+cause (a read-only filesystem, permissions, a damaged file) without ever suggesting to delete
+a store.
 """
 
 from __future__ import annotations
@@ -27,6 +36,11 @@ _META = struct.Struct("<II")  # mm_magic, mm_version: right after the page heade
 _PAGE_SIZE_OFFSET = PAGE_HEADER_SIZE + 24  # md_pad of the free-pages db holds the page size
 _LAST_PAGE_OFFSET = PAGE_HEADER_SIZE + 120  # mm_last_pg, then mm_txnid
 _LAST_PAGE = struct.Struct("<QQ")
+_ROOT_OFFSETS = (PAGE_HEADER_SIZE + 64, PAGE_HEADER_SIZE + 112)  # md_root of free db, main db
+_NO_PAGE = (1 << 64) - 1
+"""`P_INVALID`: the root of an empty tree."""
+_PAGE_HEADER = struct.Struct("<QHH")  # mp_pgno, mp_pad, mp_flags
+_BRANCH_OR_LEAF = 0x01 | 0x02
 _MIN_PAGE_SIZE, _MAX_PAGE_SIZE = 512, 65536
 
 
@@ -56,14 +70,49 @@ def check_store_files(path: Path) -> None:
         raise StoreError(f"store {path} is damaged: {DATA_FILE} is truncated ({size} bytes, "
                          f"its last committed page ends at {required}) — restore it from a "
                          "copy, or pass --store")
+    bad_root = _bad_root(data, head, required)
+    if bad_root is not None:
+        raise StoreError(f"store {path} is damaged: {DATA_FILE} {bad_root} — restore it from "
+                         "a copy, or pass --store")
+
+
+def _bad_root(data: Path, head: bytes, required: int) -> str | None:
+    """What is wrong with the root pages the newest meta page names, or None."""
+    page_size = _page_size(head)
+    meta = _newest_meta(head)
+    if page_size is None or meta is None:
+        return None
+    with open(data, "rb") as file:
+        for offset in _ROOT_OFFSETS:
+            (root,) = struct.unpack_from("<Q", meta, offset)
+            if root == _NO_PAGE:
+                continue
+            if (root + 1) * page_size > required:
+                return f"names root page {root} past its last committed page"
+            file.seek(root * page_size)
+            page = file.read(_PAGE_HEADER.size)
+            number, _pad, flags = _PAGE_HEADER.unpack(page.ljust(_PAGE_HEADER.size, b"\0"))
+            if number != root or not flags & _BRANCH_OR_LEAF:
+                return f"has a damaged root page ({root})"
+    return None
 
 
 def _required_size(head: bytes) -> int | None:
     """The bytes the newest valid meta page needs, or None when neither meta page is valid."""
     page_size = _page_size(head)
+    meta = _newest_meta(head)
+    if page_size is None or meta is None:
+        return None
+    last_page, _txnid = _LAST_PAGE.unpack_from(meta, _LAST_PAGE_OFFSET)
+    return int(max(last_page + 1, 2) * page_size)
+
+
+def _newest_meta(head: bytes) -> bytes | None:
+    """The valid meta page (its first bytes) with the highest transaction id, or None."""
+    page_size = _page_size(head)
     if page_size is None:
         return None
-    best: tuple[int, int] | None = None  # (txnid, last page)
+    best: tuple[int, bytes] | None = None
     for offset in (0, page_size):
         meta = head[offset:offset + _LAST_PAGE_OFFSET + _LAST_PAGE.size]
         if len(meta) < _LAST_PAGE_OFFSET + _LAST_PAGE.size:
@@ -71,12 +120,10 @@ def _required_size(head: bytes) -> int | None:
         magic, _version = _META.unpack_from(meta, PAGE_HEADER_SIZE)
         if magic != META_MAGIC:
             continue
-        last_page, txnid = _LAST_PAGE.unpack_from(meta, _LAST_PAGE_OFFSET)
+        _last_page, txnid = _LAST_PAGE.unpack_from(meta, _LAST_PAGE_OFFSET)
         if best is None or txnid > best[0]:
-            best = (txnid, last_page)
-    if best is None:
-        return None
-    return max(best[1] + 1, 2) * page_size
+            best = (txnid, meta)
+    return None if best is None else best[1]
 
 
 def _page_size(head: bytes) -> int | None:
