@@ -42,10 +42,16 @@ FIGURES = {
     "bench_startup": [
         "startup.help_ms", "startup.sessions_list_ms", "startup.status_ms",
     ],
+    "bench_scale": [
+        "scale.list.json.200_cpu_s", "scale.show.1k_peak_anon_mib", "scale.bytes_per_event",
+        "scale.prune.ms_per_session", "scale.data_mdb.after_compact_mib",
+        "scale.writer.20k_peak_rss_mib", "scale.follow.2w.one_store_p95_ms",
+    ],
 }
 TARGETED = {
     "bench_emit": 1, "bench_ingest": 1, "bench_visibility": 3, "bench_replay": 1,
     "bench_export": 1, "bench_reads": 3, "bench_local_stdlib": 1, "bench_startup": 3,
+    "bench_scale": 5,
 }
 NUMBER = r"(?:[\d,]+(?:\.\d+)?|nan)"
 
