@@ -11,7 +11,7 @@ Sections (`--only` picks some; `--scale F` multiplies every count, e.g. 0.1 for 
 - `writer`: peak RSS (`VmHWM`) of a process emitting 1M events as fast as it can;
 - `follow`: follow latency with 1/4/8 writer processes at 1,000 events/s each, on one store
   vs one store each (see `scale_follow.py`).
-Every `ctree` command runs as a real process (`common.measure`: median CPU of the rounds, peak
+Every `ctree` command runs as a real process (`bench_reads.measure`: median CPU of the rounds, peak
 `RssAnon` sampled every 2 ms), beside `ctree --help` measured the same way.
 
     .venv/bin/python bench/bench_scale.py [--quick] [--scale F] [--only list,reads,...]
