@@ -132,15 +132,22 @@ def test_session_watch_interrupted(snap_compare: SnapCompare, make_app: AppFacto
     assert snap_compare(app, terminal_size=SIZE, run_before=loaded())
 
 
-@pytest.mark.skip(reason="known race: the list's scroll offset after `end` on a 10,000-node "
-                  "session sometimes resets to the top (open in issue 12)")
 def test_session_ten_thousand_nodes_scrolled(snap_compare: SnapCompare, store: EventStore,
                                              make_app: AppFactory) -> None:
     plan = flat_plan(10_000, concurrency=64)
     session_id = write_session(store, generation_events(plan), session_id=fixed_ulid(T0, 9))
-    app = make_app(session_id=session_id)
-    assert snap_compare(app, terminal_size=SIZE,
-                        run_before=loaded("end", "pageup", "up", "up"))
+    keys = loaded("end", "pageup", "up", "up")
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await keys(pilot)
+        nodes: Any = pilot.app.query_one("NodeList")
+        height = nodes.size.height
+        assert nodes.cursor == 9_999 - (height - 1) - 2
+        await wait_until(pilot, lambda: nodes.scroll_offset.y == nodes.cursor,
+                         "the cursor's row on top, the end of the list below")
+
+    assert snap_compare(make_app(session_id=session_id), terminal_size=SIZE,
+                        run_before=run_before)
 
 
 def test_history(snap_compare: SnapCompare, make_app: AppFactory,

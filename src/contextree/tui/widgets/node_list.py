@@ -153,6 +153,18 @@ class NodeList(ScrollView, can_focus=True):
         self.refresh()
         self._post_highlight()
 
+    @property
+    def allow_vertical_scroll(self) -> bool:
+        """The list scrolls whenever its rows do not fit. Textual's default asks whether the
+        scrollbar is shown, which is only decided at the next layout pass: a jump made
+        between new rows arriving and that pass (`end` on a list that just grew to 10,000
+        rows) would be dropped, leaving the cursor on the last row and the view on the top."""
+        return self.max_scroll_y > 0
+
+    def watch_show_vertical_scrollbar(self, shown: bool) -> None:
+        if shown:  # the list may have scrolled before its scrollbar appeared
+            self.vertical_scrollbar.position = self.scroll_y
+
     def _resize_to_rows(self) -> None:
         height = len(self._paths)
         if self.virtual_size.height != height:
