@@ -14,6 +14,7 @@ from contextree.progress.state import (
     COMPLETED,
     FAILED,
     RETRYING,
+    SENDING,
     WAITING,
     NodeCounts,
     NodeState,
@@ -50,6 +51,10 @@ def test_node_summary_says_what_the_node_is_doing() -> None:
     retrying = NodeState(path="a.py", status=RETRYING,
                          retries=[RetryInfo(attempt=2, delay_ms=1500, error="429")])
     assert node_summary(retrying, now_s=0) == "retry 2 after 1.5 s"
+    sending = NodeState(path="a.py", status=SENDING, attempt=1)
+    assert node_summary(sending, now_s=0) == ""  # the status column already says sending
+    sending.attempt = 3
+    assert node_summary(sending, now_s=0) == "attempt 3"
 
 
 def test_freshness_reports_percentiles_of_the_last_window() -> None:

@@ -83,6 +83,8 @@ async def test_rows_in_flight_come_first_then_failures_then_done(
         assert list(nodes.paths) == ["d/waiting.py", "e/sending.py", "c/queued.py",
                                      "b/failed.py", "a/done.py"]
         assert nodes.highlighted_path == "d/waiting.py"  # follows the work
+        sending_row = nodes.line_text(1).split()
+        assert sending_row[-1] == "sending" and sending_row.count("sending") == 1  # e/sending.py
         session.end()
 
 

@@ -61,8 +61,6 @@ NODE_STYLES = {
     RETRYING: "dark_orange", COMPLETED: "green", FAILED: "bold red", SKIPPED: "dim",
     CANCELLED: "yellow",
 }
-SKIP_REASONS = {"head_reuse": "up to date", "parent_of_failed": "a child failed"}
-"""Why a node was skipped, in words (the event's `reason` is a code)."""
 SESSION_STYLES = {
     "active": "cyan", "completed": "green", "failed": "red", "interrupted": "yellow",
 }
@@ -175,7 +173,7 @@ def node_summary(node: NodeState, now_s: float) -> str:
         sent = ts_epoch(node.sent_ts)
         return f"for {format_seconds(now_s - sent)}" if sent is not None else "…"
     if status == SENDING:
-        return f"attempt {node.attempt}" if node.attempt > 1 else "sending"
+        return f"attempt {node.attempt}" if node.attempt > 1 else ""  # the status says sending
     if status == RETRYING:
         return retry_summary(node, now_s)
     if status == FAILED:
