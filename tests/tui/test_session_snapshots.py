@@ -27,9 +27,7 @@ def test_session_in_flight(snap_compare: SnapCompare, make_app: AppFactory,
     assert snap_compare(app, terminal_size=size, run_before=loaded(active=True))
 
 
-# Not at 80×24: there the detail's scrollbar thumb lands on one of two rows from run to run
-# (the text is the same); the Pilot tests cover that size's behaviour.
-@pytest.mark.parametrize("size", SIZES[1:], ids=SIZE_IDS[1:])
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
 def test_session_ended_with_failures(snap_compare: SnapCompare, make_app: AppFactory,
                                      sessions: dict[str, str], size: tuple[int, int]) -> None:
     app = make_app(session_id=sessions["failed"])
@@ -43,8 +41,9 @@ def test_session_scan_metrics_sizes(snap_compare: SnapCompare, make_app: AppFact
     assert snap_compare(app, terminal_size=size, run_before=loaded())
 
 
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
 def test_session_error_screen(snap_compare: SnapCompare, make_app: AppFactory,
-                              sessions: dict[str, str]) -> None:
+                              sessions: dict[str, str], size: tuple[int, int]) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await loaded()(pilot)
         view: Any = pilot.app.session_view  # type: ignore[attr-defined]
@@ -54,4 +53,4 @@ def test_session_error_screen(snap_compare: SnapCompare, make_app: AppFactory,
         await wait_until(pilot, lambda: pilot.app.screen.query("#error-text"), "error screen")
 
     app = make_app(session_id=sessions["failed"])
-    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -28,6 +28,7 @@ from contextree.tui.format import (
     ts_epoch,
 )
 
+NO_BREAK = "\u00a0"
 ContentLoader = Callable[[str | None, str | None], str | None]
 NO_CONTENT_YET = "content not stored yet"
 LABEL_WIDTH = 10
@@ -35,15 +36,20 @@ MIN_VALUE_WIDTH = 16
 MIN_NOTE_WIDTH = 12
 TIMING_TABLE_WIDTH = 28
 """From this value width on the timing rows line up as a table (label, value, note)."""
-DEFAULT_FACTS_WIDTH = 60
-"""The facts' width before the first layout (the first paint wraps again once laid out)."""
 
 
 class NodeDetail(VerticalScroll, can_focus=True):
-    """Everything known about the selected node; scrolls when it is long."""
+    """Everything known about the selected node; scrolls when it is long.
+
+    The facts are wrapped to the detail's width, so that width must not depend on them: the
+    scrollbar's column is always kept (`scrollbar-gutter: stable`), and nothing is wrapped
+    before the first layout. Otherwise the wrap decides the height, the height decides
+    whether a scrollbar takes two columns, and those decide the wrap again, settling on
+    one of two layouts depending on the order of the passes.
+    """
 
     DEFAULT_CSS = """
-    NodeDetail { height: 1fr; padding: 0 1; }
+    NodeDetail { height: 1fr; padding: 0 1; scrollbar-gutter: stable; }
     NodeDetail #facts { width: 1fr; }
     NodeDetail #content-note { color: $text-muted; margin-top: 1; }
     NodeDetail Markdown { margin: 1 0 0 0; padding: 0; }
@@ -68,6 +74,8 @@ class NodeDetail(VerticalScroll, can_focus=True):
     def show(self, node: NodeState | None) -> None:
         """Show `node` (or nothing); cheap when nothing about it changed."""
         self.node = node
+        if not self.scrollable_content_region.width:
+            return  # not laid out yet: the first resize shows it at its real width
         fingerprint = (_fingerprint(node), self._value_width())
         ticking = node is not None and node.status in (WAITING, RETRYING)
         if fingerprint == self._shown and not ticking:
@@ -93,8 +101,7 @@ class NodeDetail(VerticalScroll, can_focus=True):
 
     def _value_width(self) -> int:
         """Cells left for a value after its label (the facts' width, once laid out)."""
-        width = self.scrollable_content_region.width if self.is_mounted else 0
-        return max(MIN_VALUE_WIDTH, (width or DEFAULT_FACTS_WIDTH) - LABEL_WIDTH - 1)
+        return max(MIN_VALUE_WIDTH, self.scrollable_content_region.width - LABEL_WIDTH - 1)
 
     def facts(self, node: NodeState | None) -> Text:
         if node is None:
@@ -159,6 +166,7 @@ class NodeDetail(VerticalScroll, can_focus=True):
             rows.append(("total", format_ms(node.duration_ms), ""))
         aligned = width >= TIMING_TABLE_WIDTH
         for index, (label, value, note) in enumerate(rows):
+            value = value.replace(" ", NO_BREAK)  # a wrap never parts a number from its unit
             cells = f"{label:<11} {value:>9}  " if aligned else f"{label} {value}  "
             _wrapped_line(text, "timing" if index == 0 else "", cells, note_text=note,
                           width=width)
