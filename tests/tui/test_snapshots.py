@@ -171,35 +171,39 @@ def test_history_delete_confirmation(snap_compare: SnapCompare, make_app: AppFac
 
 def test_replay_paused_after_steps(snap_compare: SnapCompare, make_app: AppFactory,
                                    sessions: dict[str, str]) -> None:
-    async def run_before(pilot: Pilot[Any]) -> None:
-        app: Any = pilot.app
-        view = app.session_view
-        feed = view.replay_feed
-        await wait_until(pilot, lambda: feed.total > 0, "the replay loaded")
-        await pilot.press("space")
-        await wait_until(pilot, lambda: feed.paused, "paused")
-        target = 420  # deterministic: step from wherever the pause landed to event 420
-        feed.step(target - 1 - feed.position)
-        await wait_until(pilot, lambda: feed.position == target - 1, "the steps")
-        await pilot.press("n")
-        await wait_until(pilot, lambda: view.state is not None
-                         and view.state.event_count == target, "caught up")
-        # as a person would: order by path, jump to the top (which stops following the
-        # work in flight, wherever the batches of the replay left it), walk to the retried node
-        await pilot.press("s")
-        await wait_until(pilot, lambda: view.choice.order == "path", "ordered by path")
-        nodes = view.query_one("NodeList")
-        nodes.action_jump(0)
-        await wait_until(pilot, lambda: nodes.cursor == 0 and nodes.scroll_offset.y == 0,
-                         "the top of the list")
-        for _ in range(list(nodes.paths).index(RETRIED)):
-            nodes.action_cursor(1)
-        await wait_until(pilot, lambda: nodes.highlighted_path == RETRIED
-                         and nodes.scroll_offset.y == 0, "the retried node")
-        await wait_until_steady(pilot, "the paused replay")
-
     app = make_app(replay_id=sessions["failed"], speed=0.01)
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(app, terminal_size=SIZE, run_before=replay_paused_at_the_retried_node)
+
+
+async def replay_paused_at_the_retried_node(pilot: Pilot[Any]) -> None:
+    """Pause the replay, step to event 420, order by path and walk to the retried node."""
+    app: Any = pilot.app
+    view = app.session_view
+    feed = view.replay_feed
+    await wait_until(pilot, lambda: feed.total > 0, "the replay loaded")
+    await pilot.press("space")
+    await wait_until(pilot, lambda: feed.paused, "paused")
+    target = 420  # deterministic: step from wherever the pause landed to event 420
+    feed.step(target - 1 - feed.position)
+    await wait_until(pilot, lambda: feed.position == target - 1, "the steps")
+    await pilot.press("n")
+    await wait_until(pilot, lambda: view.state is not None
+                     and view.state.event_count == target, "caught up")
+    # as a person would: order by path, jump to the top (which stops following the
+    # work in flight, wherever the batches of the replay left it), walk to the retried node
+    await pilot.press("s")
+    await wait_until(pilot, lambda: view.choice.order == "path", "ordered by path")
+    nodes = view.query_one("NodeList")
+    nodes.action_jump(0)
+    await wait_until(pilot, lambda: nodes.cursor == 0 and nodes.scroll_offset.y == 0,
+                     "the top of the list")
+    for _ in range(list(nodes.paths).index(RETRIED)):
+        nodes.action_cursor(1)
+    await wait_until(pilot, lambda: nodes.highlighted_path == RETRIED
+                     and nodes.scroll_offset.y == 0, "the retried node")
+    detail = view.query_one("NodeDetail")
+    await wait_until(pilot, lambda: detail.settled, "the detail wrapped to its width")
+    await wait_until_steady(pilot, "the replay")
 
 
 # -- part 2: the content browser, the command bar, the help ----------------------------------
