@@ -193,6 +193,8 @@ async def replay_paused_at_the_retried_node(pilot: Pilot[Any]) -> None:
     # work in flight, wherever the batches of the replay left it), walk to the retried node
     await pilot.press("s")
     await wait_until(pilot, lambda: view.choice.order == "path", "ordered by path")
+    app.clear_notifications()  # its toast would stay or go depending on the machine's speed
+    await wait_until(pilot, lambda: not app.screen.query("Toast"), "the toast gone")
     nodes = view.query_one("NodeList")
     nodes.action_jump(0)
     await wait_until(pilot, lambda: nodes.cursor == 0 and nodes.scroll_offset.y == 0,

@@ -140,7 +140,7 @@ class NodeList(ScrollView, can_focus=True):
         self._resize_to_rows()  # before scrolling: a scroll is clamped to the rows known
         if keep:
             self._scroll_cursor_into_view()
-        else:
+        elif self.size.height:
             self.scroll_to(y=max(0, self.cursor - self.size.height // 2), animate=False,
                            immediate=True)
         self.rows_changed()
@@ -331,9 +331,17 @@ class NodeList(ScrollView, can_focus=True):
 
     # -- helpers --------------------------------------------------------------------------
 
+    def on_resize(self) -> None:
+        self._scroll_cursor_into_view(centre=True)  # a move made before the first layout
+
     def _scroll_cursor_into_view(self, *, centre: bool = False) -> None:
+        """Scroll as little as brings the cursor's row on screen (`centre`: a third down).
+        Not before the list has a height: the first resize does it then, whatever the
+        order of the cursor's moves and the layout pass."""
+        height = self.size.height
+        if not height:
+            return
         top = int(self.scroll_offset.y)
-        height = max(1, self.size.height)
         if centre and not top <= self.cursor < top + height:
             self.scroll_to(y=max(0, self.cursor - height // 3), animate=False, immediate=True)
         elif self.cursor < top:
