@@ -120,6 +120,33 @@ async def test_active_rows_show_progress_done_total_percent_and_level(
         assert keys(app, "#recent")[0] == active
 
 
+async def test_the_active_table_fits_80_columns_and_shows_the_pid_when_wide(
+        store: EventStore, make_app: AppFactory) -> None:
+    active = write_session(store, generation_events(tree_plan(stop_after_level=1)),
+                           session_id=fixed_ulid(T0 + 5, 2), start_s=T0 + 5, status=None)
+    app = make_app(auto_follow=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.dashboard.query_one("#active", DataTable)
+        await wait_until(pilot, lambda: keys(app, "#active") == [active], "the active row")
+        await wait_until(pilot, lambda: table.size.width > 0, "laid out")
+        assert [str(column.label) for column in table.columns.values()][-1] == "events"
+        assert table.virtual_size.width <= table.size.width  # no column cut, no scrollbar
+        await pilot.resize_terminal(120, 36)
+        await wait_until(pilot, lambda: len(table.columns) == 6, "the pid column back")
+        assert str(table.get_cell_at(Coordinate(0, 5))) == "4242@build-host"
+
+
+async def test_key_2_opens_the_running_operation_when_nothing_is_followed(
+        store: EventStore, make_app: AppFactory) -> None:
+    active = write_session(store, generation_events(tree_plan(stop_after_level=1)),
+                           session_id=fixed_ulid(T0 + 5, 2), start_s=T0 + 5, status=None)
+    app = make_app(auto_follow=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until(pilot, lambda: keys(app, "#active") == [active], "the active row")
+        await pilot.press("2")
+        assert app.current_view == "session" and app.session_view.session_id == active
+
+
 async def test_an_active_session_is_followed_on_start(store: EventStore,
                                                       make_app: AppFactory) -> None:
     write_session(store, scan_events(), session_id=fixed_ulid(T0, 1), command="scan")

@@ -10,7 +10,7 @@ like any other (found by the child's pid); a short one shows its output.
 | Key | Action |
 |---|---|
 | `1` | dashboard |
-| `2` | session view (the followed or replayed session) |
+| `2` | session view (the followed or replayed session; with none yet, the one running) |
 | `3` | content browser |
 | `4` | history |
 | `:` | command bar: run any `ctree` command |
@@ -411,6 +411,10 @@ class CtreeApp(App[None]):
         return True
 
     def action_show_view(self, name: str) -> None:
+        active = self._snapshot.active() if self._snapshot is not None else []
+        if name == "session" and self.session_view.session_id is None and active:
+            self.open_session(active[0].session_id)  # nothing followed yet: what runs now
+            return
         self.show_view(name)
 
     def action_go_back(self) -> None:

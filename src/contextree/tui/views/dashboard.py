@@ -45,6 +45,8 @@ from contextree.tui.format import (
 from contextree.tui.messages import OpenSession, RefreshRequested, RunCommand
 
 RECENT_SHOWN = 12
+OWNER_COLUMN_FROM = 100
+"""The active operations show their owner's pid from this width on."""
 STATUS_ORDER = ("active", "completed", "failed", "interrupted")
 
 
@@ -67,6 +69,7 @@ class DashboardView(Vertical):
         super().__init__(id=id)
         self.workspace = workspace
         self.snapshot: StoreSnapshot | None = None
+        self._owner_shown = True
 
     def compose(self) -> ComposeResult:
         with Vertical(id="workspace-box", classes="box"):
@@ -83,17 +86,32 @@ class DashboardView(Vertical):
         self.query_one("#workspace-box").border_title = "Workspace"
         self.query_one("#active-box").border_title = "Active operations"
         self.query_one("#recent-box").border_title = "Recent sessions"
-        self.query_one("#active", DataTable).add_columns(
-            "session", "command", "progress", "running", "events", "pid")
+        self._active_columns()
         self.query_one("#recent", DataTable).add_columns(
             "session", "started", "command", "duration", "status", "events")
+
+    def _active_columns(self) -> None:
+        """The active table's columns; the owner's pid only where it fits beside the rest
+        (at 80 columns it would push the table past its box, cutting the pid)."""
+        self._owner_shown = self.size.width >= OWNER_COLUMN_FROM
+        table = self.query_one("#active", DataTable)
+        table.clear(columns=True)
+        table.add_columns("session", "command", "progress", "running", "events",
+                          *(["pid"] if self._owner_shown else []))
+
+    def on_resize(self) -> None:
+        if (self.size.width >= OWNER_COLUMN_FROM) != self._owner_shown:
+            self._active_columns()
+            if self.snapshot is not None:
+                self.show_snapshot(self.snapshot)
 
     def show_snapshot(self, snapshot: StoreSnapshot) -> None:
         self.snapshot = snapshot
         self.query_one("#summary", Static).update(self.summary_text(snapshot))
         active = snapshot.active()
         short = unique_prefixes(row.session_id for row in snapshot.rows)
-        self._fill("#active", active, lambda row: active_cells(row, short))
+        owner = self._owner_shown
+        self._fill("#active", active, lambda row: active_cells(row, short, owner=owner))
         self._fill("#recent", snapshot.rows[:RECENT_SHOWN],
                    lambda row: recent_cells(row, short, snapshot.taken_s))
         self.query_one("#no-active").display = not active
@@ -162,14 +180,18 @@ class DashboardView(Vertical):
         self.post_message(RunCommand(line))
 
 
-def active_cells(row: SessionRow, short: dict[str, str]) -> tuple[str | Text, ...]:
+def active_cells(row: SessionRow, short: dict[str, str], *,
+                 owner: bool = True) -> tuple[str | Text, ...]:
     """An operation running now: its progress first, then how long, then who runs it."""
     record = row.record
-    owner = f"{record.pid}" + (f"@{record.host}" if record.host != HOST else "")
-    return (short.get(row.session_id, row.session_id), record.command,
-            Text(format_progress(row.progress), style="cyan"),
-            Text(format_ms(row.duration_ms), justify="right"),
-            Text(format_count(row.event_count), justify="right"), owner)
+    cells: tuple[str | Text, ...] = (
+        short.get(row.session_id, row.session_id), record.command,
+        Text(format_progress(row.progress), style="cyan"),
+        Text(format_ms(row.duration_ms), justify="right"),
+        Text(format_count(row.event_count), justify="right"))
+    if owner:
+        cells += (f"{record.pid}" + (f"@{record.host}" if record.host != HOST else ""),)
+    return cells
 
 
 def recent_cells(row: SessionRow, short: dict[str, str],
