@@ -145,8 +145,9 @@ async def test_an_ended_run_with_failures_opens_on_its_first_failure(
     async with app.run_test(size=(80, 24)) as pilot:
         view = app.session_view
         nodes = nodes_of(app)
-        await wait_until(pilot, lambda: view.finished and nodes.highlighted_path == FAILING,
-                         "landed on the first failure")
+        detail = view.query_one(NodeDetail)
+        await wait_until(pilot, lambda: view.finished and nodes.highlighted_path == FAILING
+                         and detail.settled, "landed on the first failure, the detail shown")
         assert view.selected_level == 0
         assert "✗ failed" in detail_text(app)
         assert "(completed)" not in header_text(app)

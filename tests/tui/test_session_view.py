@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from textual.app import App, ComposeResult
 from textual.widgets import Static
 
 from contextree.progress import ProgressRuntime, Session
-from contextree.progress.state import COMPLETED, FAILED, WAITING
+from contextree.progress.state import (
+    COMPLETED,
+    FAILED,
+    QUEUED,
+    RETRYING,
+    WAITING,
+    NodeState,
+    RetryInfo,
+)
 from contextree.tui.app import CtreeApp
 from contextree.tui.views.session import SessionView
 from contextree.tui.widgets.node_detail import LABEL_WIDTH, NodeDetail
@@ -96,7 +105,8 @@ async def test_provider_response_moves_node_from_waiting_to_completed(
         await wait_until(pilot, lambda: node_status(view, "src/a.py") == WAITING, "waiting")
         await wait_until(pilot, lambda: nodes.row_count == 1, "the node listed")
         assert "waiting" in nodes.line_text(0)
-        assert "waiting for provider" in detail_text(app)
+        await wait_until(pilot, lambda: "waiting for provider" in detail_text(app),
+                         "the detail shown at its first layout")
 
         session.emit("provider_response_received", {
             **request("src/a.py"), "duration_ms": 812, "input_tokens": 300,
@@ -128,7 +138,7 @@ async def test_node_generation_failed_shows_the_error_in_the_detail(
         await wait_until(pilot, lambda: node_status(view, "src/bad.py") == FAILED, "failed")
         await pilot.press("down")
         await wait_until(pilot, lambda: nodes.highlighted_path == "src/bad.py", "cursor moved")
-        assert error in unwrapped(detail_text(app))
+        await wait_until(pilot, lambda: error in unwrapped(detail_text(app)), "the error")
         assert "failed" in nodes.line_text(1)
         assert "provider rejected" in nodes.line_text(1)  # the error summary in the row
         session.end()
@@ -207,6 +217,8 @@ async def test_retry_shows_attempts_and_backoff(store: Any, make_app: AppFactory
         for _ in range(len(plan.levels)):
             await pilot.press("h")
         assert view.query_one(NodeList).highlighted_path == "pkg0/pkg0/module_00.py"
+        detail = view.query_one(NodeDetail)
+        await wait_until(pilot, lambda: detail.settled, "the detail laid out")
         text = " ".join(detail_text(app).split())  # notes wrap in their column
         assert "attempt 1" in text and "read timed out" in text
         assert "backoff" in text and "250 ms" in text and "before attempt 2" in text
@@ -350,3 +362,24 @@ async def test_the_cursor_follows_the_nodes_in_flight_until_moved(
         assert nodes.highlighted_path == "src/f00.py"  # the user's choice stays
         assert nodes.paths[-1] == "src/f40.py"  # done: at the bottom
         session.end()
+
+
+def iso(epoch_s: float) -> str:
+    return datetime.fromtimestamp(epoch_s, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+async def test_a_narrow_list_cuts_the_path_before_a_timer() -> None:
+    """At 80×24 the list is about 44 cells wide: a retry's timer keeps its unit, the path
+    gives up the cells; the queued row says for how long, not "queued" twice."""
+    retrying = NodeState(path="pkg0/sub0/mod_10.py", status=RETRYING,
+                         retries=[RetryInfo(attempt=2, delay_ms=2000, error="429",
+                                            ts=iso(FROZEN_NOW - 7.0))])
+    queued = NodeState(path="pkg0/sub2/mod_9.py", status=QUEUED,
+                       started_ts=iso(FROZEN_NOW - 7.8))
+    app = _ListApp()
+    async with app.run_test(size=(44, 6)) as pilot:
+        nodes = app.query_one(NodeList)
+        await wait_until(pilot, lambda: nodes.size.width == 44, "the list laid out")
+        nodes.show([retrying.path, queued.path], {node.path: node for node in (retrying, queued)})
+        assert nodes.line_text(0).rstrip().endswith("retrying retry 2 queued 5.0 s")
+        assert nodes.line_text(1).split()[-4:] == ["queued", "for", "7.8", "s"]

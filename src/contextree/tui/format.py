@@ -184,7 +184,8 @@ def node_summary(node: NodeState, now_s: float) -> str:
         return format_ms(node.duration_ms if node.duration_ms is not None else node.provider_ms)
     if status == QUEUED:
         started = ts_epoch(node.started_ts)
-        return f"queued {format_seconds(now_s - started)}" if started is not None else ""
+        # the status column says queued: here only for how long
+        return f"for {format_seconds(now_s - started)}" if started is not None else ""
     return ""
 
 

@@ -166,8 +166,10 @@ class NodeDetail(VerticalScroll, can_focus=True):
             rows.append(("total", format_ms(node.duration_ms), ""))
         aligned = width >= TIMING_TABLE_WIDTH
         for index, (label, value, note) in enumerate(rows):
-            value = value.replace(" ", NO_BREAK)  # a wrap never parts a number from its unit
-            cells = f"{label:<11} {value:>9}  " if aligned else f"{label} {value}  "
+            if aligned:
+                cells = f"{label:<11} {value:>9}  "
+            else:  # a narrow wrap never parts a number from its unit
+                cells = f"{label} {value.replace(' ', NO_BREAK)}  "
             _wrapped_line(text, "timing" if index == 0 else "", cells, note_text=note,
                           width=width)
 

@@ -33,6 +33,8 @@ from contextree.tui.format import NODE_ICONS, NODE_LABELS, NODE_STYLES, node_sum
 
 ICON_WIDTH = 3
 MIN_PATH_WIDTH = 12
+TIGHT_PATH_WIDTH = 8
+"""The path gives up cells down to this width rather than cut a timer or a duration."""
 MIN_ERROR_WIDTH = 10
 MAX_PROVIDER_WIDTH = 28
 MAX_ERROR_WIDTH = 36
@@ -288,8 +290,9 @@ class NodeList(ScrollView, can_focus=True):
 
     def _fit_columns(self, top: int, height: int) -> Columns:
         """Column widths that fit the rows on screen: the path takes what is left; timers
-        and durations are never cut while the path has room to give, error summaries take
-        at most half of what is left (enter shows the whole error)."""
+        and durations are never cut while the path has room to give (down to
+        `TIGHT_PATH_WIDTH`), error summaries take at most half of what is left (enter shows
+        the whole error)."""
         width = self.scrollable_content_region.width
         status_width = provider_width = number_width = error_width = 0
         for path in islice(self._paths, top, top + max(1, height)):
@@ -303,7 +306,8 @@ class NodeList(ScrollView, can_focus=True):
                 number_width = max(number_width, len(summary))
         room = width - ICON_WIDTH - MIN_PATH_WIDTH - status_width - 2
         error_width = min(error_width, MAX_ERROR_WIDTH, max(MIN_ERROR_WIDTH, room // 2))
-        summary_width = max(0, min(max(number_width, error_width), room))
+        number_room = room + MIN_PATH_WIDTH - TIGHT_PATH_WIDTH
+        summary_width = max(0, min(error_width, room), min(number_width, number_room))
         room -= summary_width + 1
         provider_width = min(provider_width, MAX_PROVIDER_WIDTH)
         if width < WIDE_FROM or provider_width + 1 > room:
