@@ -276,6 +276,7 @@ def test_command_bar_with_suggestions(snap_compare: SnapCompare, make_app: AppFa
         await wait_until(pilot, lambda: app.dashboard.snapshot is not None, "the snapshot")
         await pilot.press("colon", *"context", "space", *"generate", "space", "minus",
                           "minus", "tab", "tab")
+        app.command_bar.input.cursor_blink = False  # a blink is on or off by wall time
         await wait_until_steady(pilot, "the suggestions")
 
     assert snap_compare(make_app(auto_follow=False), terminal_size=SIZE, run_before=run_before)
