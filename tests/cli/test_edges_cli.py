@@ -97,9 +97,9 @@ def test_a_damaged_root_page_is_one_line_never_an_abort(
     root, data = damaged_copy(generated, tmp_path)
     with open(data, "r+b") as file:
         metas = []
-        for offset in (0, 4096):
-            file.seek(offset + 16 + 112)
-            main_root, _, last_page, txnid = struct.unpack("<QQQQ", file.read(32))
+        for offset in (0, 4096):  # MDB_meta after the page header: main db's md_root, then
+            file.seek(offset + 16 + 112)  # mm_last_pg, then mm_txnid
+            main_root, last_page, txnid = struct.unpack("<QQQ", file.read(24))
             metas.append((txnid, offset, main_root, last_page))
         _, meta_offset, main_root, last_page = max(metas)
         if damage == "past the end":
