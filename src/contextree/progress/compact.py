@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Final
 import lmdb
 
 from contextree.errors import StoreError, StoreNotFoundError
+from contextree.progress.schema import MAX_DBS
 from contextree.progress.store_lock import PRESENCE_FILE
 
 if TYPE_CHECKING:
@@ -30,7 +31,6 @@ COMPACT_SUGGESTED_SHARE: Final = 0.5
 """`status` suggests compacting when more than this share of the file is free…"""
 COMPACT_SUGGESTED_MIN_BYTES: Final = 1 << 20
 """…and at least this much: a new store is mostly free pages, and tiny."""
-_MAX_DBS: Final = 32
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ def _compact_unshared(path: Path) -> CompactResult:
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(mode=0o700)
     try:
-        env = lmdb.open(str(path), max_dbs=_MAX_DBS, subdir=True, create=False)
+        env = lmdb.open(str(path), max_dbs=MAX_DBS, subdir=True, create=False)
         try:
             env.reader_check()
             others = _other_reader_pids(env)

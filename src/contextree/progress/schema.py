@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from typing import Final
 
+MAX_DBS: Final = 32
+"""The sub-databases an environment may hold; every opener of the store passes the same."""
+
 OBS_SESSIONS: Final = "obs_sessions"
 """Session id → session record."""
 OBS_EVENTS: Final = "obs_events"

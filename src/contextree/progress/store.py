@@ -39,6 +39,7 @@ from contextree.progress.event import (
 from contextree.progress.liveness import DEFAULT_LIVENESS, Liveness
 from contextree.progress.prune import abandoned, delete_in_batches
 from contextree.progress.schema import (
+    MAX_DBS,
     OBS_EVENTS,
     OBS_SESSION_META,
     OBS_SESSIONS,
@@ -66,7 +67,6 @@ EVENT_CHUNK = 4096
 """Events read per read transaction by the streaming readers."""
 SESSION_CHUNK = 1024
 """Session records read per read transaction when listing."""
-MAX_DBS = 32
 T = TypeVar("T")
 
 _record_decoder = msgspec.json.Decoder(SessionRecord)
