@@ -19,13 +19,25 @@ the latency of one durable single-event LMDB write transaction (fsync) on the sa
 from __future__ import annotations
 
 import argparse
+import functools
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from common import NODE_ID, Baseline, Report, Target, median, parse_args, percentile, temp_dir
+from common import (
+    NODE_ID,
+    Baseline,
+    Report,
+    Target,
+    emit_paced,
+    median,
+    parse_args,
+    percentile,
+    temp_dir,
+)
 from contextree.progress import ProgressRuntime
 from contextree.progress.follow import DEFAULT_POLL_INTERVAL_S, Follower
 from contextree.progress.store import EventStore
@@ -44,6 +56,13 @@ def phases(quick: bool) -> list[tuple[str, int, float]]:
 # -- the writer subprocess --------------------------------------------------------------------
 
 
+def _phase_event(emit: Callable[[str, dict[str, Any]], None], phase: str, i: int) -> None:
+    emit("node_generation_started", {
+        "phase": phase, "i": i, "path": f"src/pkg/module_{i}.py",
+        "node_id": NODE_ID, "level_index": 2, "t_emit": time.time(),
+    })
+
+
 def writer(store: str, plan: list[tuple[str, int, float]]) -> int:
     runtime = ProgressRuntime.open(store)
     session = runtime.session("bench.visibility")
@@ -53,25 +72,11 @@ def writer(store: str, plan: list[tuple[str, int, float]]) -> int:
     emit = session.emit
     sent: dict[str, int] = {}
     clock = time.perf_counter
-    wall = time.time
     for index, (name, rate, seconds) in enumerate(plan):
         if index:
             time.sleep(PAUSE_BETWEEN_PHASES_S)
-        total = int(rate * seconds)
-        interval = 1.0 / rate
-        done = 0
         start = clock()
-        while done < total:
-            due = min(total, int((clock() - start) * rate) + 1)
-            while done < due:
-                emit("node_generation_started", {
-                    "phase": name, "i": done, "path": f"src/pkg/module_{done}.py",
-                    "node_id": NODE_ID, "level_index": 2, "t_emit": wall(),
-                })
-                done += 1
-            wait = start + done * interval - clock()
-            if wait > 0:
-                time.sleep(wait)
+        done = emit_paced(functools.partial(_phase_event, emit, name), rate, seconds)
         sent[name] = done
         achieved = done / (clock() - start)
         print(f"PHASE {name} sent={done} rate={achieved:.0f}", flush=True)

@@ -19,6 +19,7 @@ import platform
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -59,6 +60,25 @@ def print_profile(fn: Callable[[], object], top: int = 15) -> None:
     profiler.disable()
     stats = pstats.Stats(profiler, stream=sys.stdout)
     stats.sort_stats("tottime").print_stats(top)
+
+
+def emit_paced(emit_one: Callable[[int], None], rate: int, seconds: float) -> int:
+    """Call `emit_one(i)` for i = 0, 1, … at a steady `rate` per second for `seconds`,
+    catching up in bursts when the caller falls behind; returns how many were emitted."""
+    clock = time.perf_counter
+    total = int(rate * seconds)
+    interval = 1.0 / rate
+    done = 0
+    start = clock()
+    while done < total:
+        due = min(total, int((clock() - start) * rate) + 1)
+        while done < due:
+            emit_one(done)
+            done += 1
+        wait = start + done * interval - clock()
+        if wait > 0:
+            time.sleep(wait)
+    return done
 
 
 def percentile(values: Sequence[float], p: float) -> float:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from common import NODE_ID, median, percentile
+from common import NODE_ID, emit_paced, median, percentile
 from contextree.progress import ProgressRuntime
 from contextree.progress.follow import DEFAULT_POLL_INTERVAL_S, Follower
 from contextree.progress.store import EventStore
@@ -114,20 +114,10 @@ def writer(store: str, rate: int, seconds: float) -> int:
     print(f"SESSION {session.session_id}", flush=True)
     if sys.stdin.readline().strip() != "GO":
         return 2
-    emit, clock, wall = session.emit, time.perf_counter, time.time
-    total = int(rate * seconds)
-    interval = 1.0 / rate
-    done = 0
-    start = clock()
-    while done < total:
-        due = min(total, int((clock() - start) * rate) + 1)
-        while done < due:
-            emit("node_generation_started", {"i": done, "path": f"src/pkg/module_{done}.py",
-                                             "node_id": NODE_ID, "t_emit": wall()})
-            done += 1
-        wait = start + done * interval - clock()
-        if wait > 0:
-            time.sleep(wait)
+    emit, wall = session.emit, time.time
+    done = emit_paced(lambda i: emit("node_generation_started", {
+        "i": i, "path": f"src/pkg/module_{i}.py", "node_id": NODE_ID, "t_emit": wall(),
+    }), rate, seconds)
     session.end()
     stats = {"sent": done, "commits": runtime.ingestor.commit_count,
              "events": runtime.ingestor.committed_events,
