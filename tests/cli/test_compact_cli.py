@@ -23,10 +23,7 @@ def ctree(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str
 
 
 @pytest.fixture
-def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-              capsys: pytest.CaptureFixture[str]) -> Path:
-    monkeypatch.delenv("CTREE_STORE", raising=False)
-    monkeypatch.setenv("CTREE_HOME", str(tmp_path / "home"))
+def workspace(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     root = tmp_path / "ws"
     root.mkdir()
     assert ctree(capsys, "-C", str(root), "init")[0] == 0

@@ -35,9 +35,7 @@ def ctree(capsys: pytest.CaptureFixture[str], root: Path, *args: str) -> tuple[i
 
 
 @pytest.fixture
-def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.delenv("CTREE_STORE", raising=False)
-    monkeypatch.setenv("CTREE_HOME", str(tmp_path / "home"))
+def root(tmp_path: Path) -> Path:
     workspace = tmp_path / "ws"
     workspace.mkdir()
     write_tree(workspace, SAMPLE_TREE)

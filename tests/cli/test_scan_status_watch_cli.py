@@ -44,9 +44,7 @@ def write(root: Path, relative: str, text: str, *, backdate: bool = True) -> Non
 
 
 @pytest.fixture
-def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.delenv("CTREE_STORE", raising=False)
-    monkeypatch.setenv("CTREE_HOME", str(tmp_path / "home"))
+def workspace(tmp_path: Path) -> Path:
     root = tmp_path / "ws"
     write(root, "src/app.py", "print('hi')\n")
     write(root, "README.md", "# readme\n")

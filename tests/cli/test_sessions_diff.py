@@ -21,10 +21,8 @@ from contextree.progress import EventStore
 
 
 @pytest.fixture
-def two_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def two_runs(tmp_path: Path) -> Path:
     """A workspace generated twice, `src/a.py` edited in between."""
-    monkeypatch.delenv("CTREE_STORE", raising=False)
-    monkeypatch.setenv("CTREE_HOME", str(tmp_path / "home"))
     root = tmp_path / "ws"
     (root / "src").mkdir(parents=True)
     (root / "src" / "a.py").write_text("print(1)\n")
@@ -85,11 +83,9 @@ def test_a_reference_past_the_oldest_is_refused(
 
 
 @pytest.fixture
-def three_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def three_runs(tmp_path: Path) -> Path:
     """`docs/` (3 files) and `src/` (`a.py`, `pkg/` with 3 files) generated three times:
     `src/a.py` edited before the second run, `src/pkg/m1.py` before the third."""
-    monkeypatch.delenv("CTREE_STORE", raising=False)
-    monkeypatch.setenv("CTREE_HOME", str(tmp_path / "home"))
     root = tmp_path / "ws"
     (root / "docs").mkdir(parents=True)
     (root / "src" / "pkg").mkdir(parents=True)

@@ -43,9 +43,7 @@ FILTER = EventFilter(frozenset({"node_generation_started", "node_generation_fail
 
 
 @pytest.fixture
-def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.delenv("CTREE_STORE", raising=False)
-    monkeypatch.setenv("CTREE_HOME", str(tmp_path / "home"))
+def workspace(tmp_path: Path) -> Path:
     root = tmp_path / "ws"
     root.mkdir()
     assert run(["-C", str(root), "init"]) == 0

@@ -13,9 +13,7 @@ from contextree.cli.app import run
 
 
 @pytest.fixture
-def workspace_with_60_sessions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.delenv("CTREE_STORE", raising=False)
-    monkeypatch.setenv("CTREE_HOME", str(tmp_path / "home"))
+def workspace_with_60_sessions(tmp_path: Path) -> Path:
     workspace = tmp_path / "ws"
     workspace.mkdir()
     write_ended_sessions(workspace / ".ctree" / "store", 60)

@@ -39,10 +39,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 
 @pytest.fixture
-def copy(generated: tuple[Path, str], tmp_path: Path,
-         monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:
-    monkeypatch.delenv("CTREE_STORE", raising=False)
-    monkeypatch.setenv("CTREE_HOME", str(tmp_path / "home"))
+def copy(generated: tuple[Path, str], tmp_path: Path) -> tuple[Path, str]:
     root = tmp_path / "ws"
     shutil.copytree(generated[0], root)
     return root, generated[1]

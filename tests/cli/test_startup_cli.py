@@ -118,10 +118,8 @@ def not_imported(modules: set[str], names: tuple[str, ...]) -> list[str]:
 
 
 @pytest.fixture
-def workspace_with_sessions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def workspace_with_sessions(tmp_path: Path) -> Path:
     """A scanned three-file workspace whose store holds 100 ended sessions."""
-    monkeypatch.delenv("CTREE_STORE", raising=False)
-    monkeypatch.setenv("CTREE_HOME", str(tmp_path / "home"))
     workspace = tmp_path / "ws"
     (workspace / "src").mkdir(parents=True)
     for name in ("a.py", "b.py", "c.py"):

@@ -26,10 +26,8 @@ def ctree(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def project(tmp_path: Path) -> Path:
     """A project with `mod.py` at its root and in `pkg/sub/`; not yet a workspace."""
-    monkeypatch.delenv("CTREE_STORE", raising=False)
-    monkeypatch.setenv("CTREE_HOME", str(tmp_path / "home"))
     root = tmp_path / "project"
     (root / "pkg" / "sub").mkdir(parents=True)
     (root / "mod.py").write_text('"""The root module."""\n', encoding="utf-8")
