@@ -64,6 +64,7 @@ class NodeDetail(VerticalScroll, can_focus=True):
         self._content_key: tuple[str | None, str | None] | None = None
         self._shown: tuple[object, ...] | None = None
         self._facts_lines = -1
+        self._note_text = ""
         self.node: NodeState | None = None
 
     def compose(self) -> ComposeResult:
@@ -174,20 +175,34 @@ class NodeDetail(VerticalScroll, can_focus=True):
                           width=width)
 
     def _show_content(self, node: NodeState | None) -> None:
-        note = self.query_one("#content-note", Static)
         markdown = self.query_one("#content", Markdown)
         if node is None or not node.frame_id:
             self._content_key = None
             markdown.display = False
-            note.update("" if node is None else "no content: the node has not been generated")
+            self._note("" if node is None else "no content: the node has not been generated")
             return
         key = (node.node_id, node.frame_id)
         if key == self._content_key:
             return
         self._content_key = key
-        note.update(f"content · frame {node.frame_id[:16]}")
+        self._note(f"content · frame {node.frame_id[:16]}")
         markdown.display = False
         self._fetch_content(key)
+
+    def _note(self, text: str) -> None:
+        """Set the line above the content, only on a change, and with a layout pass only
+        when it wraps to another number of lines (paging through nodes changes it each time)."""
+        if text == self._note_text:
+            return
+        note = self.query_one("#content-note", Static)
+        width = note.content_region.width
+        layout = not width or self._wrapped_lines(text, width) != \
+            self._wrapped_lines(self._note_text, width)
+        self._note_text = text
+        note.update(text, layout=layout)
+
+    def _wrapped_lines(self, text: str, width: int) -> int:
+        return len(Text(text).wrap(self.app.console, width))
 
     @work(thread=True, exclusive=True, group="node-content")
     def _fetch_content(self, key: tuple[str | None, str | None]) -> None:
@@ -199,7 +214,7 @@ class NodeDetail(VerticalScroll, can_focus=True):
             return
         markdown = self.query_one("#content", Markdown)
         if content is None:
-            self.query_one("#content-note", Static).update(NO_CONTENT_YET)
+            self._note(NO_CONTENT_YET)
             markdown.display = False
             return
         markdown.display = True
