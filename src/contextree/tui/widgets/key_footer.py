@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.screen import Screen
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey, FooterLabel, KeyGroup
 
@@ -33,17 +34,39 @@ class KeyFooter(Footer):
     def __init__(self, *, labeller: Labeller | None = None) -> None:
         super().__init__()
         self._labeller = labeller
+        self._composed: tuple[object, ...] | None = None
 
     def on_resize(self) -> None:
         self.compact = self.size.width < WIDE_COLUMNS
 
+    def bindings_changed(self, screen: Screen[object]) -> None:
+        """Rebuild the keys after the next refresh, and only if what they show changed:
+        the screen says "bindings changed" on every focus move and every `refresh_bindings`,
+        and a rebuild mounts a widget per key (a long frame while a session streams)."""
+        self._bindings_ready = True
+        if screen.app.app_focus and self.is_attached and screen is self.screen:
+            self.call_after_refresh(self._recompose_if_changed)
+
+    async def _recompose_if_changed(self) -> None:
+        if self.is_attached and self._shown() != self._composed:
+            await self.recompose()
+
+    def _shown(self) -> tuple[tuple[Binding, bool, str, str], ...]:
+        """The shown bindings with whether each is enabled, its tooltip and its label now."""
+        return tuple((binding, enabled, tooltip, self._label(binding))
+                     for (_, binding, enabled, tooltip) in self.screen.active_bindings.values()
+                     if binding.show)
+
+    def _label(self, binding: Binding) -> str:
+        return self._labeller(binding) if self._labeller else binding.description
+
     def compose(self) -> ComposeResult:
         if not self._bindings_ready:
             return
-        shown = [(binding, enabled, tooltip) for (_, binding, enabled, tooltip)
-                 in self.screen.active_bindings.values() if binding.show]
+        shown = self._shown()
+        self._composed = shown
         by_action: dict[str, list[tuple[Binding, bool, str]]] = {}
-        for binding, enabled, tooltip in shown:
+        for binding, enabled, tooltip, _ in shown:
             by_action.setdefault(binding.action, []).append((binding, enabled, tooltip))
         self.styles.grid_size_columns = len(by_action)
         yield from self._keys(ordered(by_action))
@@ -60,8 +83,7 @@ class KeyFooter(Footer):
                 run.append(groups[index + len(run)])
             index += len(run)
             if group is None or len(run) == 1:
-                label = self._labeller(binding) if self._labeller else binding.description
-                yield self._key(binding, enabled, tooltip, label)
+                yield self._key(binding, enabled, tooltip, self._label(binding))
                 continue
             with KeyGroup(classes="-compact" if group.compact else ""):
                 for member in run:
