@@ -116,6 +116,10 @@ class NodeList(ScrollView, can_focus=True):
         self._base_style = Style()
         self._cursor_style = Style()
         self._columns = Columns(1, 0, 0, 0)
+        self._frame_cells: dict[str, tuple[str, str, str]] = {}
+        """The cells of the rows on screen, computed once per frame by `_fit_columns`."""
+        self._drawn: dict[int, tuple[object, ...]] = {}
+        """What each line on screen was drawn from (`_line_key`), by its y."""
 
     # -- public API -----------------------------------------------------------------------
 
@@ -140,7 +144,9 @@ class NodeList(ScrollView, can_focus=True):
         self._frontier = 0
         self.set_reactive(NodeList.cursor, max(0, cursor))
         self._resize_to_rows()  # before scrolling: a scroll is clamped to the rows known
-        if keep:
+        if keep and self.follow_activity:
+            pass  # `rows_changed` puts the cursor on the work in flight and scrolls once
+        elif keep:
             self._scroll_cursor_into_view()
         elif self.size.height:
             self.scroll_to(y=max(0, self.cursor - self.size.height // 2), animate=False,
@@ -152,8 +158,22 @@ class NodeList(ScrollView, can_focus=True):
         self._resize_to_rows()
         if self.follow_activity:
             self._follow()
-        self.refresh()
+        self.repaint_changed()
         self._post_highlight()
+
+    def repaint_changed(self) -> None:
+        """Repaint the lines on screen whose content changed since they were drawn (all of
+        them when the columns moved): following a session changes a few rows per frame,
+        and a line costs the same to draw whether it changed or not."""
+        height = self.size.height
+        top = int(self.scroll_offset.y)
+        if not height or self._fit_columns(top, height) != self._columns:
+            self.refresh()
+            return
+        drawn = self._drawn
+        for y in range(height):
+            if drawn.get(y) != self._line_key(top + y):
+                self.refresh_line(top + y)
 
     @property
     def allow_vertical_scroll(self) -> bool:
@@ -168,8 +188,18 @@ class NodeList(ScrollView, can_focus=True):
             self.vertical_scrollbar.position = self.scroll_y
 
     def _resize_to_rows(self) -> None:
+        """Make the scrollable height the row count. A list that scrolled and still scrolls
+        (a level filling up while it is followed) only tells its scrollbar: setting the
+        virtual size asks for a layout pass of the whole screen, a frame twice as long."""
         height = len(self._paths)
-        if self.virtual_size.height != height:
+        if self.virtual_size.height == height:
+            return
+        window = self.scrollable_content_region.height
+        if self.show_vertical_scrollbar and window and min(height, self.virtual_size.height) \
+                > window:
+            self.set_reactive(NodeList.virtual_size, Size(0, height))
+            self.vertical_scrollbar.window_virtual_size = height
+        else:
             self.virtual_size = Size(0, height)
 
     def _follow(self) -> None:
@@ -258,10 +288,21 @@ class NodeList(ScrollView, can_focus=True):
         self._columns = self._fit_columns(int(self.scroll_offset.y), self.size.height)
         return super().render_lines(crop)
 
+    def _line_key(self, index: int) -> tuple[object, ...]:
+        """Everything line `index` is drawn from (after `_fit_columns` of its frame)."""
+        paths = self._paths
+        if index >= len(paths):
+            return (index, not paths)
+        path = paths[index]
+        node = self._node_states.get(path)
+        return (index, path, node.status if node is not None else None,
+                self._frame_cells.get(path), index == self.cursor)
+
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         base = self._base_style
         index = int(self.scroll_offset.y) + y
+        self._drawn[y] = self._line_key(index)
         paths = self._paths
         if not paths:
             if y == 0:
@@ -295,9 +336,11 @@ class NodeList(ScrollView, can_focus=True):
         the whole error)."""
         width = self.scrollable_content_region.width
         status_width = provider_width = number_width = error_width = 0
+        cells = self._frame_cells
+        cells.clear()
         for path in islice(self._paths, top, top + max(1, height)):
             node = self._node_states.get(path)
-            label, provider, summary = self._cells(node)
+            cells[path] = label, provider, summary = self._cells(node)
             status_width = max(status_width, len(label))
             provider_width = max(provider_width, len(provider))
             if node is not None and node.status == FAILED:
@@ -320,7 +363,7 @@ class NodeList(ScrollView, can_focus=True):
              base: Style) -> list[Segment]:
         status = node.status if node is not None else "pending"
         style = base + _STYLES.get(status, Style())
-        label, provider, summary = self._cells(node)
+        label, provider, summary = self._frame_cells.get(path) or self._cells(node)
         segments = [
             Segment(f" {NODE_ICONS.get(status, '?')} ", style),
             Segment(fit(path, columns.path, keep_end=True) + " ", base),
