@@ -2,8 +2,10 @@
 
 A feed thread (`LiveFeed` or `ReplayFeed`) hands events over; `FeedReady` wakes the view,
 which applies everything pending to its `SessionState` — the reducer replay and the CLI use —
-and repaints at most `FRAME_INTERVAL_S` apart, so a burst of thousands of events costs one
-repaint. Live events painted feed the freshness meter (`time painted − event ts`).
+and repaints, so a burst of thousands of events costs one repaint. One frame is in flight at a
+time: the next paint waits until the last one is on screen (and starts at least
+`FRAME_INTERVAL_S` after it), so a busy screen paints less often rather than falling behind.
+Live events painted feed the freshness meter (`time painted − event ts`).
 
 | Key | Action |
 |---|---|
@@ -55,6 +57,12 @@ from contextree.tui.widgets.node_list import NodeList
 from contextree.tui.widgets.progress_header import ProgressHeader
 
 FRAME_INTERVAL_S = 1 / 30
+"""Paints start at least this far apart."""
+FRAME_STALL_S = 0.5
+"""A paint not on screen after this long no longer holds the next one back."""
+GLANCE_INTERVAL_S = 0.25
+"""While the list follows the work, the node detail and the freshness meter change at most
+this often: they are read, not watched, and each change is a repaint of its own."""
 TICK_INTERVAL_S = 0.2
 METRICS_PANE_FROM = 140
 """Below this width the scan / watch metrics go into the header (one line, no pane)."""
@@ -111,7 +119,14 @@ class SessionView(Vertical):
         self._all_paths: list[str] = []
         self._shown_key: tuple[object, ...] | None = None
         self._last_paint = 0.0
+        self._last_glance = 0.0
+        self._last_detail = 0.0
+        self._posted_label: str | None = None
+        self._changed_held = False
+        self._detail_held = False
         self._paint_timer: Timer | None = None
+        self._paint_wanted = False
+        self._frame_on_screen = True
         self._followed_live = False
         self._has_levels = False
         self._header_metrics: Text | None = None
@@ -209,6 +224,7 @@ class SessionView(Vertical):
         self.state = None
         self.finished = False
         self.freshness.clear()
+        self._frame_on_screen = True
         self._all_paths = []
         self._shown_key = None
         self.selected_level = None
@@ -223,9 +239,19 @@ class SessionView(Vertical):
                                        None))
 
     def on_feed_ready(self, message: FeedReady) -> None:
-        if message.token != self._token or self._paint_timer is not None:
+        if message.token == self._token:
+            self._paint_wanted = True
+            self._schedule_paint()
+
+    def _schedule_paint(self) -> None:
+        """Paint what the feed handed over: now, after `FRAME_INTERVAL_S`, or once the frame
+        in flight is on screen (`_painted` calls back)."""
+        if not self._paint_wanted or self._paint_timer is not None:
             return
-        delay = self._last_paint + FRAME_INTERVAL_S - time.monotonic()
+        now = time.monotonic()
+        if not self._frame_on_screen and now - self._last_paint < FRAME_STALL_S:
+            return
+        delay = self._last_paint + FRAME_INTERVAL_S - now
         if delay <= 0:
             self._paint()
         else:
@@ -233,6 +259,8 @@ class SessionView(Vertical):
 
     def _paint(self) -> None:
         self._paint_timer = None
+        self._paint_wanted = False
+        self._last_paint = time.monotonic()
         if self.feed is None:
             return
         batch = self.feed.take()
@@ -270,24 +298,42 @@ class SessionView(Vertical):
         if ended and self.state.failed_count:
             self._land_on_first_failure()
         self._repaint()
-        self._last_paint = time.monotonic()
         emitted = [epoch for epoch in (ts_epoch(event.ts) for event in painted) if epoch]
+        self._frame_on_screen = False
         self.call_after_refresh(self._painted, emitted)
 
     def _painted(self, emitted: list[float]) -> None:
+        self._frame_on_screen = True
+        self._schedule_paint()
         if emitted:
             self.freshness.add(time.time(), emitted)
-        self.post_message(self.Changed(self.label(), self.freshness.percentiles()))
+        label = self.label()
+        self._post_changed(label=label)
+
+    def _post_changed(self, *, label: str | None = None, force: bool = False) -> None:
+        """Tell the status bar: at once when the label changed, the freshness meter at most
+        every `GLANCE_INTERVAL_S` (the tick sends what was held back)."""
+        label = self.label() if label is None else label
+        now = time.monotonic()
+        if force or label != self._posted_label or now - self._last_glance >= GLANCE_INTERVAL_S:
+            self._posted_label, self._last_glance, self._changed_held = label, now, False
+            self.post_message(self.Changed(label, self.freshness.percentiles()))
+        else:
+            self._changed_held = True
 
     def _tick(self) -> None:
+        self._schedule_paint()  # a frame that never reached the screen holds nothing back
+        if self._changed_held:
+            self._post_changed(force=True)
         state = self.state
         replay_feed = self.replay_feed
         playing = replay_feed is not None and not replay_feed.paused and not self.finished
         if state is not None and (state.status == ACTIVE or playing):
             self._show_header(state)
-            self.query_one(NodeList).refresh()
-            detail = self.query_one(NodeDetail)
-            detail.show(detail.node)
+            self.query_one(NodeList).repaint_changed()
+            self._show_selected(force=True)
+        elif self._detail_held:
+            self._show_selected(force=True)
 
     def _repaint(self) -> None:
         state = self.state
@@ -335,8 +381,7 @@ class SessionView(Vertical):
         title = self._activity_title(state, len(paths), len(rows))
         if pane.border_title != title:
             pane.border_title = title
-        path = node_list.highlighted_path
-        self.query_one(NodeDetail).show(state.nodes.get(path) if path else None)
+        self._show_selected()
 
     def _level_paths(self, state: SessionState) -> list[str]:
         level = self._level(state)
@@ -411,13 +456,26 @@ class SessionView(Vertical):
     # -- messages and actions -------------------------------------------------------------
 
     def on_node_list_highlighted(self, message: NodeList.Highlighted) -> None:
+        self._show_selected()
+
+    def _show_selected(self, *, force: bool = False) -> None:
+        """Show the highlighted node in the detail, and the keys that apply to it. While the
+        list follows the work (the cursor moves by itself, many times a second) at most
+        every `GLANCE_INTERVAL_S`; at once when the user moved the cursor."""
+        node_list = self.query_one(NodeList)
+        now = time.monotonic()
+        if not force and node_list.follow_activity \
+                and now - self._last_detail < GLANCE_INTERVAL_S:
+            self._detail_held = True
+            return
+        self._last_detail, self._detail_held = now, False
         failure = self._selected_failure() is not None
         if failure != self._on_failure:  # `enter` / `e` / `y` apply to a failed node only
             self._on_failure = failure
             self.refresh_bindings()  # (not on every move: the footer is rebuilt each time)
         if self.state is not None:
-            self.query_one(NodeDetail).show(
-                self.state.nodes.get(message.path) if message.path else None)
+            path = node_list.highlighted_path
+            self.query_one(NodeDetail).show(self.state.nodes.get(path) if path else None)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("toggle_pause", "step", "speed"):
@@ -539,7 +597,7 @@ class SessionView(Vertical):
     def _refresh_mode(self) -> None:
         if self.state is not None:
             self._show_header(self.state)
-        self.post_message(self.Changed(self.label(), self.freshness.percentiles()))
+        self._post_changed(force=True)
 
 
 def _set_display(widget: Widget, shown: bool) -> bool:
