@@ -56,6 +56,7 @@ from contextree.tui.messages import (
     RunCommand,
 )
 from contextree.tui.poller import StorePoller
+from contextree.tui.tuning import UiTuning
 from contextree.tui.views.content import ContentView
 from contextree.tui.views.dashboard import DashboardView
 from contextree.tui.views.history import HistoryView
@@ -154,6 +155,7 @@ class CtreeApp(App[None]):
         self._snapshots = 0
         self._snapshot: StoreSnapshot | None = None
         self._replay_paused = False
+        self.tuning = UiTuning()
 
     def compose(self) -> ComposeResult:
         with ContentSwitcher(initial=self.start_view, id="views"):
@@ -165,6 +167,7 @@ class CtreeApp(App[None]):
         yield KeyFooter(labeller=self.binding_label)
 
     def on_mount(self) -> None:
+        self.tuning.apply()
         self._log_handler.install()
         self.poller.start()
         if self.start_replay is not None:
@@ -179,6 +182,7 @@ class CtreeApp(App[None]):
         if self.runner is not None:  # e.g. ctrl+q: no command outlives the TUI unasked
             self.runner.cancel_all()
         self._log_handler.uninstall()
+        self.tuning.release()
 
     # -- public API -----------------------------------------------------------------------
 

@@ -33,6 +33,7 @@ from contextree.progress.reducer import replay
 from contextree.progress.session import ACTIVE
 from contextree.progress.state import SessionState
 from contextree.tui.format import ts_epoch
+from contextree.tui.tuning import building_state
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +151,8 @@ class LiveFeed(Feed):
 
     def _run(self) -> None:
         record = self._record()
-        state = replay(self.store.iter_events(self.session_id), record)
+        with building_state():
+            state = replay(self.store.iter_events(self.session_id), record)
         self._hand_over(state=state, record=record, finished=record.status != ACTIVE)
         if record.status != ACTIVE:
             return
@@ -263,8 +265,9 @@ class ReplayFeed(Feed):
 
     def _run(self) -> None:
         record = self._record()
-        events = self.store.read_events(self.session_id)
-        self._build_timeline(events)
+        with building_state():
+            events = self.store.read_events(self.session_id)
+            self._build_timeline(events)
         with self._cond:
             self._events = events
             self.total = len(events)
