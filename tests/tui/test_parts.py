@@ -49,7 +49,7 @@ def test_node_summary_says_what_the_node_is_doing() -> None:
     failed = NodeState(path="a.py", status=FAILED, error="timeout\nstack trace")
     assert node_summary(failed, now_s=0) == "timeout"
     retrying = NodeState(path="a.py", status=RETRYING,
-                         retries=[RetryInfo(attempt=2, delay_ms=1500, error="429")])
+                         retries=(RetryInfo(attempt=2, delay_ms=1500, error="429"),))
     assert node_summary(retrying, now_s=0) == "retry 2 after 1.5 s"
     sending = NodeState(path="a.py", status=SENDING, attempt=1)
     assert node_summary(sending, now_s=0) == ""  # the status column already says sending

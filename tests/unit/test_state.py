@@ -77,7 +77,7 @@ def test_node_generation_failed_carries_the_error_message() -> None:
                  error="auth: HTTP 401: bad key", duration_ms=700, **NODE)
     assert node.status == FAILED
     assert node.error == "auth: HTTP 401: bad key" and node.error_kind == "auth"
-    assert node.attempt_ms == [30, 20] and state.failed_count == 1
+    assert node.attempt_ms == (30, 20) and state.failed_count == 1
 
 
 def test_level_started_and_completed_drive_the_progress_model() -> None:

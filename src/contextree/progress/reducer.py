@@ -394,7 +394,7 @@ def _provider_received(state: SessionState, data: dict[str, Any], ts: str) -> No
     if node is None:
         return
     node.provider_ms += latency
-    node.attempt_ms.append(latency)
+    node.attempt_ms += (latency,)
     node.input_tokens = _int(data.get("input_tokens"))
     node.output_tokens = _int(data.get("output_tokens"))
     node.sent_ts = None
@@ -410,7 +410,7 @@ def _provider_failed(state: SessionState, data: dict[str, Any], ts: str) -> None
         return
     latency = _int(data.get("duration_ms")) or 0
     node.provider_ms += latency
-    node.attempt_ms.append(latency)
+    node.attempt_ms += (latency,)
     node.error = str(data.get("error") or "provider request failed")
     node.error_kind = data.get("error_kind")
     node.status_code = _int(data.get("status_code"))
@@ -426,10 +426,8 @@ def _provider_retrying(state: SessionState, data: dict[str, Any], ts: str) -> No
     if node is None:
         return
     attempt = _int(data.get("attempt")) or node.attempt + 1
-    node.retries.append(
-        RetryInfo(attempt=attempt, delay_ms=_int(data.get("delay_ms")) or 0,
-                  error=str(data.get("error") or ""), ts=ts)
-    )
+    node.retries += (RetryInfo(attempt=attempt, delay_ms=_int(data.get("delay_ms")) or 0,
+                               error=str(data.get("error") or ""), ts=ts),)
     state.set_node_status(node, RETRYING)
 
 

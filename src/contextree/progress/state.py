@@ -64,10 +64,12 @@ class NodeState:
     error_kind: str | None = None
     status_code: int | None = None
     skip_reason: str | None = None
-    retries: list[RetryInfo] = field(default_factory=list)
+    retries: tuple[RetryInfo, ...] = ()
+    """Tuples, not lists: a state holds one node per file of the tree, and an empty tuple
+    (or one of numbers) is nothing the garbage collector has to walk."""
     queue_wait_ms: int | None = None
     provider_ms: int = 0
-    attempt_ms: list[int] = field(default_factory=list)
+    attempt_ms: tuple[int, ...] = ()
     duration_ms: int | None = None
     input_tokens: int | None = None
     output_tokens: int | None = None
