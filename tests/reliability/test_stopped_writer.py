@@ -9,19 +9,23 @@ the store only now answers too: every read command opens it read-only (no write 
 from __future__ import annotations
 
 import os
-import re
-import select
 import signal
-import struct
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from contextree.progress import ProgressRuntime
+from tests.pseudo_terminal import (
+    drain_until_exit,
+    open_pty,
+    read_screen_until,
+    start_in_pty,
+    terminal_env,
+)
 from tests.reliability.figures import report_figures
 from tests.reliability.forked import run_cli
 
@@ -151,58 +155,15 @@ def test_a_new_reader_is_not_blocked_by_a_stopped_writer(
 
 TUI_SIZE = (100, 30)
 """Columns and rows of the pseudo-terminal the TUI runs in."""
-ESCAPE_SEQUENCE = re.compile(
-    rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]|\x1b[@-Z\\-_]")
-"""Terminal control sequences (CSI, OSC, charset, two-byte): what is left is the text."""
 
 
 def _open_pty() -> tuple[int, int]:
     """A pseudo-terminal `(controller, terminal)` of `TUI_SIZE`, or a skip where there is
     none (no /dev/ptmx, no termios)."""
     try:
-        import fcntl
-        import termios
-
-        controller, terminal = os.openpty()
+        return open_pty(*TUI_SIZE)
     except (ImportError, OSError) as exc:
         pytest.skip(f"no pseudo-terminal available: {exc}")
-    columns, rows = TUI_SIZE
-    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
-    return controller, terminal
-
-
-def _read_screen_until(controller: int, process: subprocess.Popen[bytes],
-                       shown: Callable[[str], bool]) -> str:
-    """Read the terminal's output until `shown(text)` holds, the process ends or the hang
-    guard runs out; return the text read (control sequences removed)."""
-    received = b""
-    deadline = time.monotonic() + HANG_GUARD_S
-    while time.monotonic() < deadline and process.poll() is None:
-        ready, _, _ = select.select([controller], [], [], deadline - time.monotonic())
-        if not ready:
-            break
-        try:
-            received += os.read(controller, 65536)
-        except OSError:  # EIO: the terminal side closed
-            break
-        text = ESCAPE_SEQUENCE.sub(b"", received).decode("utf-8", "replace")
-        if shown(text):
-            return text
-    return ESCAPE_SEQUENCE.sub(b"", received).decode("utf-8", "replace")
-
-
-def _drain_until_exit(controller: int, process: subprocess.Popen[bytes]) -> int:
-    """Keep reading the terminal (the TUI restores the screen as it leaves, and a full
-    terminal would block it) until the process exits; return its code."""
-    deadline = time.monotonic() + HANG_GUARD_S
-    while process.poll() is None and time.monotonic() < deadline:
-        ready, _, _ = select.select([controller], [], [], 1.0)
-        if ready:
-            try:
-                os.read(controller, 65536)
-            except OSError:
-                break
-    return process.wait(HANG_GUARD_S)
 
 
 DASHBOARD_DRAWN = "Active operations"
@@ -220,22 +181,18 @@ def test_a_fresh_tui_opens_beside_a_stopped_generate_and_quits(stopped_generate:
     if not script.is_file():
         pytest.skip("the ctree script is not installed beside this interpreter")
     controller, terminal = _open_pty()
-    env = {**os.environ, "TERM": "xterm-256color"}
-    for name in ("COLUMNS", "LINES", "NO_COLOR", "TEXTUAL"):
-        env.pop(name, None)
     try:
-        process = subprocess.Popen([str(script), "-C", str(stopped_generate), "tui"],
-                                   stdin=terminal, stdout=terminal, stderr=terminal, env=env,
-                                   start_new_session=True)
+        process = start_in_pty([str(script), "-C", str(stopped_generate), "tui"], terminal,
+                               terminal_env())
     finally:
         os.close(terminal)
     try:
-        screen = _read_screen_until(controller, process, lambda text: all(
-            part in text for part in (DASHBOARD_DRAWN, STORE_READ)))
+        screen = read_screen_until(controller, process, lambda text: all(
+            part in text for part in (DASHBOARD_DRAWN, STORE_READ)), HANG_GUARD_S)
         assert DASHBOARD_DRAWN in screen, f"the TUI drew no dashboard:\n{screen}"
         assert STORE_READ in screen, f"the TUI did not draw the store's session:\n{screen}"
         os.write(controller, b"q")
-        assert _drain_until_exit(controller, process) == 0
+        assert drain_until_exit(controller, process, HANG_GUARD_S) == 0
     finally:
         if process.poll() is None:
             process.kill()
