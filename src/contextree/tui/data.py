@@ -17,18 +17,17 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from contextree.engine.generation.frames import FrameStore
-from contextree.engine.generation.read import coverage_source
-from contextree.engine.workspace.config import load_config
-from contextree.engine.workspace.layout import Workspace
 from contextree.engine.workspace.tree import TreeStore, TreeSummary
 from contextree.errors import ContextreeError
 from contextree.progress import EventStore, SessionRecord
 from contextree.progress.reducer import apply_events, counts_from_tail, replay
 from contextree.progress.session import ACTIVE, duration_ms
 from contextree.progress.state import NodeCounts, SessionState
+
+if TYPE_CHECKING:
+    from contextree.engine.workspace.layout import Workspace
 
 TAIL_EVENTS = 8
 REPLAY_FOR_COUNTS_LIMIT = 20_000
@@ -191,7 +190,13 @@ class SnapshotReader:
 
 def read_coverage(store: EventStore, workspace: Workspace | None) -> dict[str, tuple[int, int]]:
     """Each configured agent's `(covered, total)`: nodes of the tree with current context.
-    Empty before the first scan, or when the configuration cannot be read."""
+    Empty before the first scan, or when the configuration cannot be read. (The engine's
+    configuration and frame reading are imported here, on the poller's thread: the TUI's
+    first paint does not wait for them.)"""
+    from contextree.engine.generation.frames import FrameStore
+    from contextree.engine.generation.read import coverage_source
+    from contextree.engine.workspace.config import load_config
+
     tree = TreeStore.open_existing(store)
     if tree is None:
         return {}
