@@ -16,6 +16,10 @@ through; the baselines are a Textual `DataTable` filled with the same 10,000 row
 same app on the interpreter's defaults (without `tui/tuning.py`). The live figures use a meter
 that keeps every sample beside the app's own (which sorts only the newest 200 per frame).
 
+(3) First paint: `ctree tui` on a fresh workspace started in a pseudo-terminal (160×45), the
+wall time until the dashboard's first box title is on its screen; the baseline is a bare
+Textual app (one line of text and a footer) timed the same way. Median of 5, interleaved.
+
     .venv/bin/python bench/bench_tui.py [--quick] [--json PATH] [--dir PATH]
 """
 
@@ -37,6 +41,13 @@ from common import ROOT, Baseline, Report, Target, median, parse_args, percentil
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from tests.pseudo_terminal import (
+    drain_until_exit,
+    open_pty,
+    read_screen_until,
+    start_in_pty,
+    terminal_env,
+)
 from tests.tui.synthetic import T0, fixed_ulid, flat_plan, generation_events, write_session
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable
@@ -323,10 +334,79 @@ def report_large(report: Report, large: dict[str, Any], untuned: dict[str, Any])
                           Baseline("untuned", max(untuned["scroll"]), "ms")])
 
 
+FIRST_PAINT_MARKER = "Active operations"
+"""A box title of the dashboard, the view `ctree tui` opens on."""
+BARE_APP = f"""
+from textual.app import App
+from textual.widgets import Footer, Static
+
+class Bare(App):
+    BINDINGS = [("q", "quit", "Quit")]
+
+    def compose(self):
+        yield Static({FIRST_PAINT_MARKER!r})
+        yield Footer()
+
+Bare().run()
+"""
+"""The baseline of the first paint: a Textual app with one line of text and a footer."""
+
+
+def first_paint_ms(argv: list[str], cwd: Path) -> float:
+    """Wall time from starting `argv` in a pseudo-terminal of `SIZE` to the marker on its
+    screen; the process is then quit with `q`."""
+    controller, terminal = open_pty(*SIZE)
+    start = time.perf_counter()
+    try:
+        process = start_in_pty(argv, terminal, terminal_env(), cwd=str(cwd))
+    finally:
+        os.close(terminal)
+    try:
+        screen = read_screen_until(controller, process, lambda text: FIRST_PAINT_MARKER in text,
+                                   60)
+        elapsed = (time.perf_counter() - start) * 1000
+        if FIRST_PAINT_MARKER not in screen:
+            raise RuntimeError(f"{argv} drew no {FIRST_PAINT_MARKER!r}: {screen[-400:]!r}")
+        os.write(controller, b"q")
+        drain_until_exit(controller, process, 30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        os.close(controller)
+    return elapsed
+
+
+def first_paint(parent: Path, runs: int) -> dict[str, float]:
+    """Median first paint of `ctree tui` on a fresh workspace and of the bare app, `runs`
+    interleaved runs each after one untimed run (which fills the bytecode cache)."""
+    script = Path(sys.executable).with_name("ctree")
+    ctree = [str(script)] if script.is_file() else [sys.executable, "-m", "contextree"]
+    with temp_dir(str(parent), "bench-tui-paint-") as root:
+        subprocess.run([*ctree, "init"], cwd=root, capture_output=True, check=True)
+        commands = {"ctree": [*ctree, "tui"], "bare": [sys.executable, "-c", BARE_APP]}
+        samples: dict[str, list[float]] = {key: [] for key in commands}
+        for argv in commands.values():
+            first_paint_ms(argv, root)
+        for _ in range(runs):
+            for key, argv in commands.items():
+                samples[key].append(first_paint_ms(argv, root))
+    return {key: median(values) for key, values in samples.items()}
+
+
+def report_first_paint(report: Report, paint: dict[str, float], runs: int) -> None:
+    report.note(f"first paint: wall time from start to the dashboard on the screen of a "
+                f"{SIZE[0]}x{SIZE[1]} pseudo-terminal, median of {runs}")
+    report.row("tui.first_paint_ms", paint["ctree"], "ms", target=Target("<=", 300.0),
+               baselines=[Baseline("bare Textual app", paint["bare"], "ms")])
+
+
 async def main() -> int:
     args = parse_args(__doc__ or "", [])
     report = Report("bench_tui", args)
     parent = Path(args.dir) if args.dir else Path(os.environ.get("TMPDIR", "/tmp"))
+    paint_runs = 2 if args.quick else 5
+    report_first_paint(report, first_paint(parent, paint_runs), paint_runs)
     nodes, naive_nodes, large_nodes, pages = (5_000, 800, 10_000, 60) if not args.quick \
         else (100, 40, 500, 5)
     live = await follow_live(parent, nodes, per_event=False, drain_timeout=60)
