@@ -29,7 +29,8 @@ def open_app(workspace: Workspace, store: EventStore, **options: Any) -> CtreeAp
 
 
 async def content_loaded(pilot: Any, app: CtreeApp) -> None:
-    await wait_until(pilot, lambda: app.content.workspace_tree is not None
+    await wait_until(pilot, lambda: app.content_mounted  # mounted when first shown
+                     and app.content.workspace_tree is not None
                      and app.content.content_tree.display, "the content tree")
 
 
@@ -195,11 +196,13 @@ async def test_g_generates_the_selected_node_and_watches_it(workspace: Workspace
             nodes = view.query_one("NodeList")
             nodes.cursor = list(nodes.paths).index("docs/guide.md")
             detail = view.query_one(NodeDetail)
+            await wait_until(pilot, lambda: any(markdown.display and markdown.query(MarkdownH1)
+                                                for markdown in detail.query(Markdown)),
+                             "the content in the node detail")  # mounted with the first content
             markdown = detail.query_one(Markdown)
-            await wait_until(pilot, lambda: markdown.display and markdown.query(MarkdownH1),
-                             "the content in the node detail")
             assert "guide.md" in str(markdown.query_one(MarkdownH1).content)
             await pilot.press("3")
+            await wait_until(pilot, lambda: app.content_mounted, "the content view")
             tree = app.content.content_tree
             await wait_until(pilot, lambda: tree.label_of("docs").plain == "docs/  2/2",
                              "the new coverage")

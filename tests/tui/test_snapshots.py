@@ -250,6 +250,7 @@ def compare_content_view(snap_compare: SnapCompare, tmp_path: Path, size: tuple[
 
         async def run_before(pilot: Pilot[Any]) -> None:
             app: Any = pilot.app
+            await wait_until(pilot, lambda: app.content_mounted, "the content view")
             tree = app.content.content_tree
             await wait_until(pilot, lambda: tree.display, "the tree")
             tree._path_nodes["pkg"].expand()

@@ -27,10 +27,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
+from textual.containers import Container
 from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.widget import Widget
@@ -57,7 +58,6 @@ from contextree.tui.messages import (
 )
 from contextree.tui.poller import StorePoller
 from contextree.tui.tuning import UiTuning
-from contextree.tui.views.content import ContentView
 from contextree.tui.views.dashboard import DashboardView
 from contextree.tui.views.history import HistoryView
 from contextree.tui.views.session import SessionView
@@ -68,6 +68,9 @@ from contextree.tui.widgets.key_footer import KeyFooter
 from contextree.tui.widgets.node_list import NodeList
 from contextree.tui.widgets.output_screen import OutputScreen
 from contextree.tui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from contextree.tui.views.content import ContentView
 
 VIEWS = ("dashboard", "session", "content", "history")
 VIEW_KEYS = Binding.Group("views", compact=True)
@@ -84,6 +87,26 @@ class SnapshotReady(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, SnapshotReady)
+
+
+class ContentSlot(Container):
+    """Where the content view (key 3) is mounted the first time it is shown: it reads the
+    engine's configuration and renders markdown, and importing it cost the TUI's first paint
+    ~100 ms that most sessions never use."""
+
+    DEFAULT_CSS = "ContentSlot { height: 1fr; overflow: hidden; }"
+
+    @property
+    def HELP_TITLE(self) -> str:  # the help reads these from a view
+        return str(getattr(self._view, "HELP_TITLE", "Content (3)"))
+
+    @property
+    def HELP_POINTER(self) -> list[tuple[str, str]]:
+        return list(getattr(self._view, "HELP_POINTER", []))
+
+    @property
+    def _view(self) -> Widget | None:
+        return self.children[0] if self.children else None
 
 
 class CtreeApp(App[None]):
@@ -161,7 +184,7 @@ class CtreeApp(App[None]):
         with ContentSwitcher(initial=self.start_view, id="views"):
             yield DashboardView(workspace=self.workspace, id="dashboard")
             yield self.session_view_class(store=self.store, clock=self.clock, id="session")
-            yield ContentView(store=self.store, workspace=self.workspace, id="content")
+            yield ContentSlot(id="content")
             yield HistoryView(store=self.store, prune_policy=self.prune_policy, id="history")
         yield StatusBar(id="status")
         yield KeyFooter(labeller=self.binding_label)
@@ -196,7 +219,30 @@ class CtreeApp(App[None]):
 
     @property
     def content(self) -> ContentView:
-        return self.query_one("#content", ContentView)
+        """The content view (mounted the first time it is shown: see `ContentSlot`)."""
+        from contextree.tui.views.content import ContentView
+
+        return self.query_one("#content-view", ContentView)
+
+    @property
+    def content_mounted(self) -> bool:
+        return bool(self.query_one(ContentSlot).children)
+
+    async def mount_content(self) -> ContentView:
+        """Mount the content view in its slot if it is not yet (imports it then)."""
+        from contextree.tui.views.content import ContentView
+
+        slot = self.query_one(ContentSlot)
+        if not slot.children:
+            await slot.mount(ContentView(store=self.store, workspace=self.workspace,
+                                         id="content-view"))
+        return self.content
+
+    async def _show_content(self) -> None:
+        view = await self.mount_content()
+        if self.current_view == "content":
+            view.activate()
+            self._focus_view("content")
 
     @property
     def history(self) -> HistoryView:
@@ -228,7 +274,7 @@ class CtreeApp(App[None]):
         self.query_one(StatusBar).view = name
         self._push_snapshot()
         if name == "content":
-            self.content.activate()
+            self.call_later(self._show_content)
         self._focus_view(name)
 
     def open_session(self, session_id: str, *, replay: bool = False) -> None:
@@ -284,6 +330,8 @@ class CtreeApp(App[None]):
         if name == "history":
             return self.history.query_one("#sessions", DataTable)
         if name == "content":
+            if not self.content_mounted:
+                return None
             tree = self.content.content_tree
             return tree if tree.display else self.content.panel
         tables = [table for table in self.dashboard.query(DataTable) if table.display]
@@ -348,7 +396,7 @@ class CtreeApp(App[None]):
             self.dashboard.show_snapshot(snapshot)
         elif view == "history" and self.history.snapshot is not snapshot:
             self.history.show_snapshot(snapshot)
-        elif view == "content":
+        elif view == "content" and self.content_mounted:
             self.content.activate()
 
     def on_open_session(self, message: OpenSession) -> None:
@@ -391,7 +439,7 @@ class CtreeApp(App[None]):
             self.notify(run.summary(), title=f"ctree {run.line}",
                         severity="information" if run.result.ok else "error")
         self.poller.refresh()
-        if self.current_view == "content":
+        if self.current_view == "content" and self.content_mounted:
             self.content.activate(force=True)
         if self._quitting and self.runner is not None and not self.runner.running():
             self.exit()
@@ -463,10 +511,11 @@ class CtreeApp(App[None]):
         self.runner.cancel(run)
         self.notify(f"cancelling `{run.line}`…", timeout=3)
 
-    def action_toggle_help(self) -> None:
+    async def action_toggle_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             self.screen.dismiss(None)
             return
+        await self.mount_content()  # its keys are read from the mounted view
         self.push_screen(HelpScreen(help_sections(self, current=self.current_view, extra=[
             ("Command bar (:)", [CommandBar]),
             ("Command output", [OutputScreen]),
