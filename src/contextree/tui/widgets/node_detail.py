@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import Markdown, Static
+from textual.widgets import Static
 
 from contextree.progress.state import COMPLETED, RETRYING, WAITING, NodeState
 from contextree.tui.format import (
@@ -27,6 +28,9 @@ from contextree.tui.format import (
     skip_reason_text,
     ts_epoch,
 )
+
+if TYPE_CHECKING:
+    from textual.widgets import Markdown
 
 NO_BREAK = "\u00a0"
 ContentLoader = Callable[[str | None, str | None], str | None]
@@ -65,12 +69,14 @@ class NodeDetail(VerticalScroll, can_focus=True):
         self._shown: tuple[object, ...] | None = None
         self._facts_lines = -1
         self._note_text = ""
+        self._markdown: Markdown | None = None
+        """The content as markdown, mounted when there is first some to show: the markdown
+        renderer costs the TUI's first paint ~40 ms to import."""
         self.node: NodeState | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("select a node to see its detail", id="facts")
         yield Static("", id="content-note")
-        yield Markdown("", id="content")
 
     def show(self, node: NodeState | None) -> None:
         """Show `node` (or nothing); cheap when nothing about it changed."""
@@ -175,10 +181,9 @@ class NodeDetail(VerticalScroll, can_focus=True):
                           width=width)
 
     def _show_content(self, node: NodeState | None) -> None:
-        markdown = self.query_one("#content", Markdown)
         if node is None or not node.frame_id:
             self._content_key = None
-            markdown.display = False
+            self._hide_markdown()
             self._note("" if node is None else "no content: the node has not been generated")
             return
         key = (node.node_id, node.frame_id)
@@ -186,8 +191,12 @@ class NodeDetail(VerticalScroll, can_focus=True):
             return
         self._content_key = key
         self._note(f"content · frame {node.frame_id[:16]}")
-        markdown.display = False
+        self._hide_markdown()
         self._fetch_content(key)
+
+    def _hide_markdown(self) -> None:
+        if self._markdown is not None:
+            self._markdown.display = False
 
     def _note(self, text: str) -> None:
         """Set the line above the content, only on a change, and with a layout pass only
@@ -212,13 +221,18 @@ class NodeDetail(VerticalScroll, can_focus=True):
     def _content_loaded(self, key: tuple[str | None, str | None], content: str | None) -> None:
         if key != self._content_key:
             return
-        markdown = self.query_one("#content", Markdown)
         if content is None:
             self._note(NO_CONTENT_YET)
-            markdown.display = False
+            self._hide_markdown()
             return
-        markdown.display = True
-        markdown.update(content)
+        if self._markdown is None:  # the first content shown: mounted (and imported) now
+            from textual.widgets import Markdown
+
+            self._markdown = Markdown(content, id="content")
+            self.mount(self._markdown)
+            return
+        self._markdown.display = True
+        self._markdown.update(content)
 
 
 def _wrapped_line(text: Text, label: str, value: str, style: str = "", *, note_text: str = "",
