@@ -36,7 +36,17 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from common import ROOT, Baseline, Report, Target, median, parse_args, percentile, temp_dir
+from common import (
+    ROOT,
+    Baseline,
+    Report,
+    Target,
+    child_env,
+    median,
+    parse_args,
+    percentile,
+    temp_dir,
+)
 
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -352,13 +362,13 @@ Bare().run()
 """The baseline of the first paint: a Textual app with one line of text and a footer."""
 
 
-def first_paint_ms(argv: list[str], cwd: Path) -> float:
+def first_paint_ms(argv: list[str], cwd: Path, env: dict[str, str]) -> float:
     """Wall time from starting `argv` in a pseudo-terminal of `SIZE` to the marker on its
     screen; the process is then quit with `q`."""
     controller, terminal = open_pty(*SIZE)
     start = time.perf_counter()
     try:
-        process = start_in_pty(argv, terminal, terminal_env(), cwd=str(cwd))
+        process = start_in_pty(argv, terminal, terminal_env(env), cwd=str(cwd))
     finally:
         os.close(terminal)
     try:
@@ -379,18 +389,20 @@ def first_paint_ms(argv: list[str], cwd: Path) -> float:
 
 def first_paint(parent: Path, runs: int) -> dict[str, float]:
     """Median first paint of `ctree tui` on a fresh workspace and of the bare app, `runs`
-    interleaved runs each after one untimed run (which fills the bytecode cache)."""
+    interleaved runs each after one untimed run (which fills the bytecode cache, as an
+    installed copy has one)."""
     script = Path(sys.executable).with_name("ctree")
     ctree = [str(script)] if script.is_file() else [sys.executable, "-m", "contextree"]
     with temp_dir(str(parent), "bench-tui-paint-") as root:
         subprocess.run([*ctree, "init"], cwd=root, capture_output=True, check=True)
+        env = child_env(root)
         commands = {"ctree": [*ctree, "tui"], "bare": [sys.executable, "-c", BARE_APP]}
         samples: dict[str, list[float]] = {key: [] for key in commands}
         for argv in commands.values():
-            first_paint_ms(argv, root)
+            first_paint_ms(argv, root, env)
         for _ in range(runs):
             for key, argv in commands.items():
-                samples[key].append(first_paint_ms(argv, root))
+                samples[key].append(first_paint_ms(argv, root, env))
     return {key: median(values) for key, values in samples.items()}
 
 
