@@ -493,28 +493,33 @@ class EventStore:
         self, session_id: str, after_seq: int, chunk: int
     ) -> tuple[list[tuple[bytes, bytes]], int, bool]:
         prefix = session_prefix(session_id)
-        key_length = len(prefix) + SEQ_DIGITS
+        start = len(prefix)
+        key_length = start + SEQ_DIGITS
         out: list[tuple[bytes, bytes]] = []
         events_db = self.find_db(OBS_EVENTS)
         if events_db is None:
             return out, after_seq, False
         seen = 0
+        more = False
         with self.read() as txn:
             cursor = txn.cursor(db=events_db)
             if not cursor.set_range(event_key(session_id, after_seq + 1)):
                 return out, after_seq, False
-            for key, value in cursor.iternext():
+            for pair in cursor.iternext():
+                key = pair[0]
                 if not key.startswith(prefix):
-                    return out, after_seq, False
+                    break
                 seen += 1
-                if len(key) != key_length or not key[len(prefix):].isdigit():
-                    log.warning("skipping malformed event key %r", key)
+                if len(key) == key_length and key[start:].isdigit():
+                    out.append(pair)
                 else:
-                    out.append((key, value))
-                    after_seq = int(key[len(prefix):])
+                    log.warning("skipping malformed event key %r", key)
                 if seen >= chunk:
-                    return out, after_seq, True
-        return out, after_seq, False
+                    more = True
+                    break
+        if out:  # the seq of the last event read (parsed once, not once per event)
+            after_seq = int(out[-1][0][start:])
+        return out, after_seq, more
 
     def read_raw_events(
         self, session_id: str, after_seq: int = 0, limit: int | None = None
