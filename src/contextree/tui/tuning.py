@@ -8,11 +8,12 @@
 - **Garbage collection.** A full collection walks every tracked object: the app's widgets and
   the loaded session's state, 100,000 objects and more, 35–100 ms in one piece (a frame's
   budget twice over), again every few seconds while events stream in, and again and again
-  while a large state is built. `building_state()` pauses automatic collection while a feed
-  builds a state, then collects once and moves everything alive to the permanent generation
-  (`gc.freeze()`), so later collections walk only what was made since. The next build
-  unfreezes first, so whatever became garbage in between is collected then: nothing outlives
-  the session it belonged to by more than one load. A frame allocates thousands of short-lived
+  while a large state is built. `building_state()` collects once (the previous state's
+  garbage with it), pauses automatic collection while a feed builds the new state, then moves
+  everything alive to the permanent generation (`gc.freeze()`), so later collections walk
+  only what was made since. The next build unfreezes before it collects: nothing outlives the
+  session it belonged to by more than one load. (The collection runs before the build, not
+  after: then it walks the app without the new state, and a state is mostly what it walks.) A frame allocates thousands of short-lived
   objects (Textual's strips and segments), so the youngest generation is collected every
   `UI_GC_YOUNG_THRESHOLD` allocations instead of 700: a few milliseconds each, not several
   collections per frame, and the older generations' turns come that much less often.
@@ -60,22 +61,22 @@ class UiTuning:
 
 @contextmanager
 def building_state() -> Iterator[None]:
-    """No automatic collection while the block builds a large, long-lived state; at the end
-    of the last such block, one full collection, then everything alive is frozen."""
+    """One full collection, then none while the block builds a large, long-lived state; at
+    the end of the last such block everything alive is frozen."""
     global _builds, _enable_after
     with _lock:
         _builds += 1
         if _builds == 1:
             _enable_after = gc.isenabled()
             gc.disable()
+            gc.unfreeze()
+            gc.collect()
     try:
         yield
     finally:
         with _lock:
             _builds -= 1
             if _builds == 0:
-                gc.unfreeze()
-                gc.collect()
                 gc.freeze()
                 if _enable_after:
                     gc.enable()
