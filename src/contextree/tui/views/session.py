@@ -328,8 +328,9 @@ class SessionView(Vertical):
         state = self.state
         replay_feed = self.replay_feed
         playing = replay_feed is not None and not replay_feed.paused and not self.finished
-        if state is not None and (state.status == ACTIVE or playing):
-            self._show_header(state)
+        painted_since = time.monotonic() - self._last_paint < TICK_INTERVAL_S
+        if state is not None and (state.status == ACTIVE or playing) and not painted_since:
+            self._show_header(state)  # the live timers, when no event repainted them
             self.query_one(NodeList).repaint_changed()
             self._show_selected(force=True)
         elif self._detail_held:
