@@ -13,10 +13,11 @@
   everything alive to the permanent generation (`gc.freeze()`), so later collections walk
   only what was made since. The next build unfreezes before it collects: nothing outlives the
   session it belonged to by more than one load. (The collection runs before the build, not
-  after: then it walks the app without the new state, and a state is mostly what it walks.) A frame allocates thousands of short-lived
-  objects (Textual's strips and segments), so the youngest generation is collected every
-  `UI_GC_YOUNG_THRESHOLD` allocations instead of 700: a few milliseconds each, not several
-  collections per frame, and the older generations' turns come that much less often.
+  after: then it walks the app without the new state, and a state is mostly what it walks.)
+  A frame allocates thousands of short-lived objects (Textual's strips and segments), so the
+  youngest generation is collected every `UI_GC_YOUNG_THRESHOLD` allocations instead of 700:
+  a few milliseconds each, not several collections per frame, and the older generations'
+  turns come that much less often.
   `UiTuning.release()` undoes all of it.
 """
 
