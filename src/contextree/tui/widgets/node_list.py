@@ -42,6 +42,7 @@ MAX_ERROR_WIDTH = 36
 WIDE_FROM = 76
 """The provider / model column shows from this width on (when the path keeps its room)."""
 _STYLES = {status: Style.parse(style) for status, style in NODE_STYLES.items()}
+_PLAIN, _DIM = Style(), Style(dim=True)
 _SHORT_LABELS = {**NODE_LABELS, "waiting": "waiting"}
 IN_FLIGHT = frozenset({SENDING, WAITING, RETRYING})
 
@@ -116,6 +117,7 @@ class NodeList(ScrollView, can_focus=True):
         self._base_style = Style()
         self._cursor_style = Style()
         self._columns = Columns(1, 0, 0, 0)
+        self._frame_top = self._frame_width = self._frame_cursor = 0
         self._frame_cells: dict[str, tuple[str, str, str]] = {}
         """The cells of the rows on screen, computed once per frame by `_fit_columns`."""
         self._drawn: dict[int, tuple[object, ...]] = {}
@@ -170,9 +172,9 @@ class NodeList(ScrollView, can_focus=True):
         if not height or self._fit_columns(top, height) != self._columns:
             self.refresh()
             return
-        drawn = self._drawn
+        drawn, cursor = self._drawn, self.cursor
         for y in range(height):
-            if drawn.get(y) != self._line_key(top + y):
+            if drawn.get(y) != self._line_key(top + y, cursor):
                 self.refresh_line(top + y)
 
     @property
@@ -283,12 +285,15 @@ class NodeList(ScrollView, can_focus=True):
     # -- rendering ------------------------------------------------------------------------
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        self._base_style = self.rich_style  # once per frame, not once per line
+        # once per frame, not once per line (each is a style or reactive lookup)
+        self._base_style = self.rich_style
         self._cursor_style = self.get_component_rich_style("node-list--cursor")
-        self._columns = self._fit_columns(int(self.scroll_offset.y), self.size.height)
+        self._frame_top, self._frame_width = int(self.scroll_offset.y), self.size.width
+        self._frame_cursor = self.cursor
+        self._columns = self._fit_columns(self._frame_top, self.size.height)
         return super().render_lines(crop)
 
-    def _line_key(self, index: int) -> tuple[object, ...]:
+    def _line_key(self, index: int, cursor: int) -> tuple[object, ...]:
         """Everything line `index` is drawn from (after `_fit_columns` of its frame)."""
         paths = self._paths
         if index >= len(paths):
@@ -296,13 +301,13 @@ class NodeList(ScrollView, can_focus=True):
         path = paths[index]
         node = self._node_states.get(path)
         return (index, path, node.status if node is not None else None,
-                self._frame_cells.get(path), index == self.cursor)
+                self._frame_cells.get(path), index == cursor)
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width = self._frame_width
         base = self._base_style
-        index = int(self.scroll_offset.y) + y
-        self._drawn[y] = self._line_key(index)
+        index = self._frame_top + y
+        self._drawn[y] = self._line_key(index, self._frame_cursor)
         paths = self._paths
         if not paths:
             if y == 0:
@@ -314,7 +319,7 @@ class NodeList(ScrollView, can_focus=True):
         path = paths[index]
         node = self._node_states.get(path)
         segments = self._row(path, node, self._columns, base)
-        if index == self.cursor:
+        if index == self._frame_cursor:
             cursor = self._cursor_style
             segments = [Segment(text, (style or base) + cursor) for text, style, _ in segments]
         return Strip(segments, width)
@@ -362,7 +367,7 @@ class NodeList(ScrollView, can_focus=True):
     def _row(self, path: str, node: NodeState | None, columns: Columns,
              base: Style) -> list[Segment]:
         status = node.status if node is not None else "pending"
-        style = base + _STYLES.get(status, Style())
+        style = base + _STYLES.get(status, _PLAIN)
         label, provider, summary = self._frame_cells.get(path) or self._cells(node)
         segments = [
             Segment(f" {NODE_ICONS.get(status, '?')} ", style),
@@ -371,7 +376,7 @@ class NodeList(ScrollView, can_focus=True):
         ]
         if columns.provider:
             segments.append(Segment(fit(provider, columns.provider) + " ",
-                                    base + Style(dim=True)))
+                                    base + _DIM))
         summary_style = style if status == "failed" else base
         segments.append(Segment(fit(summary, columns.summary), summary_style))
         return segments
