@@ -20,7 +20,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from contextree.progress.diff import DELTAS, SessionDiff
@@ -31,6 +30,7 @@ from contextree.progress.diff_rollup import (
     rolled_up,
     summary_lines,
 )
+from contextree.tui.widgets.box_screen import BOX_CLASS, BoxScreen
 
 OUTCOME_STYLES = {"failed": "red", "absent": "yellow", "skipped": "yellow",
                   "generated": "green", "up to date": "dim"}
@@ -38,7 +38,7 @@ OUTCOME_STYLES = {"failed": "red", "absent": "yellow", "skipped": "yellow",
 COLUMNS = ("node", "A → B", *(DELTA_NAMES[name] for name in DELTAS), "changed")
 
 
-class DiffScreen(ModalScreen[None]):
+class DiffScreen(BoxScreen):
     """Sessions A and B compared; see the module docstring."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -46,12 +46,7 @@ class DiffScreen(ModalScreen[None]):
     ]
 
     DEFAULT_CSS = """
-    DiffScreen { align: center middle; }
-    DiffScreen > Vertical {
-        width: 100%; height: 100%; padding: 0 1;
-        border: round $accent; border-title-style: bold; background: $surface;
-        border-subtitle-color: $text-muted;
-    }
+    DiffScreen > .modal-box { width: 100%; height: 100%; }
     DiffScreen #diff-summary-box { height: auto; max-height: 50%; margin: 0 0 1 0; }
     DiffScreen #diff-nodes { height: 1fr; }
     """
@@ -62,7 +57,7 @@ class DiffScreen(ModalScreen[None]):
         self.entries = rolled_up(diff)
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="diff-box"):
+        with Vertical(id="diff-box", classes=BOX_CLASS):
             with VerticalScroll(id="diff-summary-box"):  # a scrollbar when it is cut
                 yield Static(summary_text(self.diff), id="diff-summary")
             yield DataTable(id="diff-nodes", cursor_type="row", zebra_stripes=True)
@@ -78,9 +73,6 @@ class DiffScreen(ModalScreen[None]):
         if not self.entries:
             table.add_row(Text("no node differs", style="dim"), *[""] * (len(COLUMNS) - 1))
         table.focus()
-
-    def action_close(self) -> None:
-        self.dismiss(None)
 
 
 def summary_text(diff: SessionDiff) -> Text:

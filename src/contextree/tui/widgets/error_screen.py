@@ -17,14 +17,14 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from contextree.progress.state import NodeState
 from contextree.tui.format import NODE_LABELS, format_ms
+from contextree.tui.widgets.box_screen import BOX_CLASS, BoxScreen
 
 
-class ErrorScreen(ModalScreen[None]):
+class ErrorScreen(BoxScreen):
     """Everything that went wrong with one node, readable in full."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -33,12 +33,7 @@ class ErrorScreen(ModalScreen[None]):
     ]
 
     DEFAULT_CSS = """
-    ErrorScreen { align: center middle; }
-    ErrorScreen > VerticalScroll {
-        width: 90%; height: auto; max-height: 85%; padding: 0 1;
-        border: round $error; border-title-style: bold; background: $surface;
-        border-subtitle-color: $text-muted;
-    }
+    ErrorScreen > .modal-box { width: 90%; height: auto; max-height: 85%; border: round $error; }
     """
 
     def __init__(self, node: NodeState) -> None:
@@ -46,7 +41,7 @@ class ErrorScreen(ModalScreen[None]):
         self.node = node
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="error-box"):
+        with VerticalScroll(id="error-box", classes=BOX_CLASS):
             yield Static(error_text(self.node), id="error-text")
 
     def on_mount(self) -> None:
@@ -58,9 +53,6 @@ class ErrorScreen(ModalScreen[None]):
     def action_copy(self) -> None:
         self.app.copy_to_clipboard(error_report(self.node))
         self.notify("error copied to the clipboard", timeout=3)
-
-    def action_close(self) -> None:
-        self.dismiss(None)
 
 
 def attempt_lines(node: NodeState) -> list[str]:

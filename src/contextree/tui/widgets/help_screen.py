@@ -21,14 +21,15 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.dom import DOMNode
-from textual.screen import ModalScreen
 from textual.widgets import ContentSwitcher, Static
+
+from contextree.tui.widgets.box_screen import BOX_CLASS, BoxScreen
 
 HelpRow = tuple[str, str]
 HelpSection = tuple[str, list[HelpRow]]
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(BoxScreen):
     """The keys, the current view's first; see the module docstring."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -36,12 +37,7 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     DEFAULT_CSS = """
-    HelpScreen { align: center middle; }
-    HelpScreen > VerticalScroll {
-        width: 96; max-width: 95%; height: 90%; padding: 0 1;
-        border: round $accent; border-title-style: bold; background: $surface;
-        border-subtitle-color: $text-muted;
-    }
+    HelpScreen > .modal-box { width: 96; max-width: 95%; height: 90%; }
     """
 
     def __init__(self, sections: list[HelpSection]) -> None:
@@ -49,7 +45,7 @@ class HelpScreen(ModalScreen[None]):
         self.sections = sections
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="help-box"):
+        with VerticalScroll(id="help-box", classes=BOX_CLASS):
             yield Static(render_sections(self.sections), id="help")
 
     def on_mount(self) -> None:
@@ -57,9 +53,6 @@ class HelpScreen(ModalScreen[None]):
         box.border_title = "Keys"
         box.border_subtitle = "escape, q or ? to close"
         box.focus()
-
-    def action_close(self) -> None:
-        self.dismiss(None)
 
 
 def help_sections(app: App[Any], *, current: str | None = None,

@@ -17,13 +17,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from contextree.tui.commands import CommandResult
+from contextree.tui.widgets.box_screen import BOX_CLASS, BoxScreen
 
 
-class OutputScreen(ModalScreen[None]):
+class OutputScreen(BoxScreen):
     """Captured output of `line`; `show_result` fills it in when the command ends."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -31,12 +31,7 @@ class OutputScreen(ModalScreen[None]):
     ]
 
     DEFAULT_CSS = """
-    OutputScreen { align: center middle; }
-    OutputScreen > VerticalScroll {
-        width: 90%; height: auto; max-height: 85%; padding: 0 1;
-        border: round $accent; border-title-style: bold; background: $surface;
-        border-subtitle-color: $text-muted;
-    }
+    OutputScreen > .modal-box { width: 90%; height: auto; max-height: 85%; }
     OutputScreen #output { width: auto; }
     """
 
@@ -47,7 +42,7 @@ class OutputScreen(ModalScreen[None]):
         self.closed = False
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="output-box"):
+        with VerticalScroll(id="output-box", classes=BOX_CLASS):
             yield Static(Text("running…", style="dim"), id="output")
 
     def on_mount(self) -> None:
@@ -78,4 +73,4 @@ class OutputScreen(ModalScreen[None]):
 
     def action_close(self) -> None:
         self.closed = True
-        self.dismiss(None)
+        super().action_close()
