@@ -52,6 +52,7 @@ from contextree.tui.messages import OpenSession, RunCommand
 from contextree.tui.views.history_diff import DiffScreen
 from contextree.tui.views.history_filter import HistoryFilter
 from contextree.tui.widgets.confirm import ConfirmDialog
+from contextree.tui.widgets.filter_field import FilterField
 
 COLUMNS = ("session", "started", "command", "duration", "status", "nodes")
 """What SPEC §8 lists; nodes done and failed share a column, so 80 columns hold them all."""
@@ -123,13 +124,13 @@ class HistoryView(Vertical):
         self._shown: list[tuple[str, Cells]] = []
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="filter: id, command or status — enter to apply, escape to clear",
-                    id="filter")
+        yield FilterField(
+            placeholder="filter: id, command or status — enter to apply, escape to clear",
+            id="filter")
         yield Static("reading the store…", id="history-empty")
         yield DataTable(id="sessions", cursor_type="row")
 
     def on_mount(self) -> None:
-        self.query_one("#filter").display = False
         self.query_one("#sessions", DataTable).add_columns(*COLUMNS)
         self.border_title = "History"
 
@@ -198,8 +199,7 @@ class HistoryView(Vertical):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "clear_filter":  # otherwise `escape` goes back to the previous view
-            field = self.query_one("#filter", Input)
-            return bool(field.display or field.value)
+            return self.query_one("#filter", FilterField).in_use
         return True
 
     def action_cycle_status(self) -> None:
@@ -211,14 +211,10 @@ class HistoryView(Vertical):
         self._render_rows()
 
     def action_filter(self) -> None:
-        field = self.query_one("#filter", Input)
-        field.display = True
-        field.focus()
+        self.query_one("#filter", FilterField).open()
 
     def action_clear_filter(self) -> None:
-        field = self.query_one("#filter", Input)
-        field.value = ""
-        field.display = False
+        self.query_one("#filter", FilterField).clear()
         self.query_one("#sessions").focus()
 
     @on(Input.Changed, "#filter")

@@ -51,6 +51,7 @@ from contextree.tui.frames import load_frame_markdown
 from contextree.tui.freshness import FRESHNESS_WINDOW, FreshnessMeter
 from contextree.tui.messages import FeedReady
 from contextree.tui.widgets.error_screen import ErrorScreen, error_report
+from contextree.tui.widgets.filter_field import FilterField
 from contextree.tui.widgets.metrics import MetricsPanel, metrics_line
 from contextree.tui.widgets.node_detail import NodeDetail
 from contextree.tui.widgets.node_list import NodeList
@@ -140,7 +141,7 @@ class SessionView(Vertical):
             with VerticalScroll(id="metrics-pane"):
                 yield MetricsPanel(id="metrics")
             with Vertical(id="activity-pane"):
-                yield Input(placeholder="filter by path — escape clears", id="filter")
+                yield FilterField(placeholder="filter by path — escape clears", id="filter")
                 yield NodeList(clock=self.now, id="nodes")
             yield NodeDetail(load_content=self._load_content, clock=self.now, id="detail")
 
@@ -149,7 +150,6 @@ class SessionView(Vertical):
         self.query_one("#detail").border_title = "Node"
         self.query_one("#metrics-pane").border_title = "Metrics"
         self.set_interval(TICK_INTERVAL_S, self._tick)
-        self.query_one("#filter").display = False
         self._show_empty(True)
 
     def on_unmount(self) -> None:
@@ -489,7 +489,7 @@ class SessionView(Vertical):
         if action in ("open_error", "copy_error"):
             return self._selected_failure() is not None
         if action == "clear_filter":
-            return bool(self.choice.query) or self.query_one("#filter").display
+            return bool(self.choice.query) or self.query_one("#filter", FilterField).in_use
         return True
 
     def _selected_failure(self) -> NodeState | None:
@@ -536,14 +536,10 @@ class SessionView(Vertical):
         self._rearrange(RowChoice(choice.order, choice.query, not choice.failures_only))
 
     def action_filter(self) -> None:
-        field = self.query_one("#filter", Input)
-        field.display = True
-        field.focus()
+        self.query_one("#filter", FilterField).open()
 
     def action_clear_filter(self) -> None:
-        field = self.query_one("#filter", Input)
-        field.value = ""
-        field.display = False
+        self.query_one("#filter", FilterField).clear()
         self._rearrange(RowChoice(self.choice.order, "", self.choice.failures_only))
         self.query_one(NodeList).focus()
 
