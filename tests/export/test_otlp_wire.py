@@ -30,9 +30,6 @@ from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 
 from contextree.export.otlp import to_readable_span
 
-OURS_ONLY = {"telemetry.sdk.name", "telemetry.sdk.version", "service.instance.id"}
-"""Resource keys that name the sender (and a per-process id), so they differ by design."""
-
 UNICODE_FILE = "pkg/café_日本語_🙂.py"
 
 
@@ -61,9 +58,7 @@ def without_resource(request: ExportTraceServiceRequest) -> dict[str, AnyValue]:
 def assert_same_request(spans: list[SpanRecord]) -> None:
     ours, theirs = decode(encode_ours(spans)), decode(encode_sdk(spans))
     our_resource, their_resource = without_resource(ours), without_resource(theirs)
-    assert {k: v for k, v in our_resource.items() if k not in OURS_ONLY} == {
-        k: v for k, v in their_resource.items() if k not in OURS_ONLY}
-    assert set(our_resource) == set(their_resource)
+    assert our_resource == their_resource  # the SDK (gRPC) path sends the same resource
     assert our_resource["telemetry.sdk.name"].string_value == "contextree"
     our_spans = ours.resource_spans[0].scope_spans[0].spans
     their_spans = theirs.resource_spans[0].scope_spans[0].spans

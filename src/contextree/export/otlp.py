@@ -19,20 +19,18 @@ from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, Trace
 from contextree import __version__
 from contextree.errors import UsageError
 from contextree.export.mapping import (
-    PROJECT_ATTRIBUTE,
     SPAN_KIND_CLIENT,
     STATUS_ERROR,
     STATUS_OK,
     AttributeValue,
 )
+from contextree.export.otlp_http import resource_attributes
 from contextree.export.otlp_settings import PROTOCOL_GRPC, OtlpSettings
 from contextree.export.spans import SpanRecord
 
-SERVICE_NAME = "contextree"
-
-_RESOURCE = Resource({PROJECT_ATTRIBUTE: SERVICE_NAME}).merge(
-    Resource.create({"service.name": SERVICE_NAME, "service.version": __version__}))
-"""`OTEL_RESOURCE_ATTRIBUTES` may name another project; the service is always contextree."""
+_RESOURCE = Resource(resource_attributes())
+"""The same resource the OTLP/HTTP path sends (`OTEL_RESOURCE_ATTRIBUTES` may name another
+project; the service is always contextree)."""
 _SCOPE = InstrumentationScope("contextree", __version__)
 _STATUS = {STATUS_OK: Status(StatusCode.OK)}
 _FLAGS = TraceFlags(TraceFlags.SAMPLED)
