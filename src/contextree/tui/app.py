@@ -58,6 +58,7 @@ from contextree.tui.messages import (
 )
 from contextree.tui.poller import StorePoller
 from contextree.tui.tuning import UiTuning
+from contextree.tui.views import VIEWS, view_title
 from contextree.tui.views.dashboard import DashboardView
 from contextree.tui.views.history import HistoryView
 from contextree.tui.views.session import SessionView
@@ -72,7 +73,6 @@ from contextree.tui.widgets.status_bar import StatusBar
 if TYPE_CHECKING:
     from contextree.tui.views.content import ContentView
 
-VIEWS = ("dashboard", "session", "content", "history")
 VIEW_KEYS = Binding.Group("views", compact=True)
 SEEK_KEYS = Binding.Group("seek ±10%", compact=True)
 REPLAY_ACTIONS = frozenset({"seek", "seek_end", "restart_replay"})
@@ -98,7 +98,7 @@ class ContentSlot(Container):
 
     @property
     def HELP_TITLE(self) -> str:  # the help reads these from a view
-        return str(getattr(self._view, "HELP_TITLE", "Content (3)"))
+        return view_title("content")
 
     @property
     def HELP_POINTER(self) -> list[tuple[str, str]]:

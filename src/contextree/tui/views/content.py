@@ -41,6 +41,7 @@ from contextree.tui.content_data import (
     read_workspace_tree,
 )
 from contextree.tui.messages import RunCommand
+from contextree.tui.views import view_title
 from contextree.tui.widgets.content_tree import ContentTree
 from contextree.tui.widgets.frame_panel import FramePanel
 
@@ -54,7 +55,7 @@ NO_SCAN = ("no scan yet — press g to generate context for the whole workspace,
 class ContentView(Horizontal):
     """The workspace tree and the selected node's context; see the module docstring."""
 
-    HELP_TITLE = "Content (3)"
+    HELP_TITLE = view_title("content")
     HELP_POINTER: ClassVar[list[tuple[str, str]]] = [
         ("enter", "show the node's context; on a directory, open or close it"),
         ("click", "select a node; click a directory's arrow to open it"),

@@ -43,6 +43,7 @@ from contextree.tui.format import (
     unique_prefixes,
 )
 from contextree.tui.messages import OpenSession, RefreshRequested, RunCommand
+from contextree.tui.views import view_title
 
 RECENT_SHOWN = 12
 OWNER_COLUMN_FROM = 100
@@ -53,7 +54,7 @@ STATUS_ORDER = ("active", "completed", "failed", "interrupted")
 class DashboardView(Vertical):
     """Workspace summary, active operations and recent sessions."""
 
-    HELP_TITLE = "Dashboard (1)"
+    HELP_TITLE = view_title("dashboard")
     HELP_POINTER: ClassVar[list[tuple[str, str]]] = [
         ("enter", "open the highlighted session (live while it runs)"),
         ("tab", "next table"),

@@ -49,6 +49,7 @@ from contextree.tui.format import (
     unique_prefixes,
 )
 from contextree.tui.messages import OpenSession, RunCommand
+from contextree.tui.views import view_title
 from contextree.tui.views.history_diff import DiffScreen
 from contextree.tui.views.history_filter import HistoryFilter
 from contextree.tui.widgets.confirm import ConfirmDialog
@@ -96,7 +97,7 @@ def running_cells(progress: Progress | None) -> tuple[Text, Text]:
 class HistoryView(Vertical):
     """All sessions, with filters, open, replay, mark and diff, delete and prune."""
 
-    HELP_TITLE = "History (4)"
+    HELP_TITLE = view_title("history")
     HELP_POINTER: ClassVar[list[tuple[str, str]]] = [
         ("enter", "open the highlighted session (live while it runs)"),
         ("click", "highlight a session; click it again to open it"),

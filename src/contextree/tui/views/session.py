@@ -50,6 +50,7 @@ from contextree.tui.format import short_id, ts_epoch
 from contextree.tui.frames import load_frame_markdown
 from contextree.tui.freshness import FRESHNESS_WINDOW, FreshnessMeter
 from contextree.tui.messages import FeedReady
+from contextree.tui.views import view_title
 from contextree.tui.widgets.error_screen import ErrorScreen, error_report
 from contextree.tui.widgets.filter_field import FilterField
 from contextree.tui.widgets.metrics import MetricsPanel, metrics_line
@@ -73,7 +74,7 @@ SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 64.0, 256.0)
 class SessionView(Vertical):
     """Follows or replays one session; see the module docstring for keys."""
 
-    HELP_TITLE = "Session (2)"
+    HELP_TITLE = view_title("session")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("h", "level(-1)", "Level ←"),
         Binding("l", "level(1)", "Level →"),
