@@ -120,6 +120,9 @@ class NodeList(ScrollView, can_focus=True):
         self._frame_top = self._frame_width = self._frame_cursor = 0
         self._frame_cells: dict[str, tuple[str, str, str]] = {}
         """The cells of the rows on screen, computed once per frame by `_fit_columns`."""
+        self._fitted: tuple[int, int, int] | None = None
+        """The (top, height, width) `repaint_changed` just fitted the columns for: the frame
+        it asked for draws with those cells instead of computing them again."""
         self._drawn: dict[int, tuple[object, ...]] = {}
         """What each line on screen was drawn from (`_line_key`), by its y."""
 
@@ -169,7 +172,10 @@ class NodeList(ScrollView, can_focus=True):
         and a line costs the same to draw whether it changed or not."""
         height = self.size.height
         top = int(self.scroll_offset.y)
-        if not height or self._fit_columns(top, height) != self._columns:
+        columns = self._fit_columns(top, height) if height else None
+        self._fitted = (top, height, self.scrollable_content_region.width) if height else None
+        if columns != self._columns:
+            self._columns = columns or self._columns
             self.refresh()
             return
         drawn, cursor = self._drawn, self.cursor
@@ -290,7 +296,10 @@ class NodeList(ScrollView, can_focus=True):
         self._cursor_style = self.get_component_rich_style("node-list--cursor")
         self._frame_top, self._frame_width = int(self.scroll_offset.y), self.size.width
         self._frame_cursor = self.cursor
-        self._columns = self._fit_columns(self._frame_top, self.size.height)
+        frame = (self._frame_top, self.size.height, self.scrollable_content_region.width)
+        if frame != self._fitted:
+            self._columns = self._fit_columns(self._frame_top, self.size.height)
+        self._fitted = None
         return super().render_lines(crop)
 
     def _line_key(self, index: int, cursor: int) -> tuple[object, ...]:
