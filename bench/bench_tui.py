@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import subprocess
 import sys
@@ -60,6 +61,7 @@ from tests.pseudo_terminal import (
     terminal_env,
 )
 from tests.tui.synthetic import T0, fixed_ulid, flat_plan, generation_events, write_session
+from textual._styles_cache import StylesCache
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable
 
@@ -272,6 +274,15 @@ async def page_times(app: App[Any], page: Callable[[], None], pages: int) -> lis
     return times
 
 
+def fresh_heap() -> None:
+    """Start a run on the heap of a fresh process: Textual's `StylesCache.get_inner_outer`
+    is an `lru_cache` on a method, so it keeps up to 1,024 widgets' style caches (with their
+    rendered lines) of earlier runs' apps alive (Textual issue #6665), and every full
+    collection of the next run walked them; then collect the earlier runs' garbage."""
+    StylesCache.get_inner_outer.cache_clear()
+    gc.collect()
+
+
 async def large_session(parent: Path, nodes: int, pages: int,
                         app_class: type[CtreeApp] = CtreeApp) -> dict[str, Any]:
     """Open a stored session of `nodes` nodes and page through it: the open time (to all
@@ -281,6 +292,7 @@ async def large_session(parent: Path, nodes: int, pages: int,
         plan = flat_plan(nodes, levels=1, concurrency=64)
         session_id = write_session(store, generation_events(plan), session_id=fixed_ulid(T0, 1))
         events = len(store.read_events(session_id))
+        fresh_heap()
         app = app_class(store=store, auto_follow=False)
         async with app.run_test(size=SIZE):
             view = app.session_view
@@ -313,17 +325,20 @@ async def table_baseline(rows: list[tuple[str, ...]], pages: int) -> dict[str, A
     return {"open_ms": open_ms, "scroll": scroll}
 
 
-async def large_runs(parent: Path, nodes: int, pages: int, runs: int
-                     ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+def large_runs(parent: Path, nodes: int, pages: int, runs: int
+               ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """`runs` runs of the app and of the untuned app, taking turns, then the DataTable once;
-    the open time is the median of the runs, the pages are pooled."""
+    the open time is the median of the runs, the pages are pooled. Each app runs in an event
+    loop of its own, as in a process of its own: a loop's worker threads started while an
+    app redirected stderr keep that app alive (a thread remembers the stderr it started
+    with), and the next run's collections would walk it."""
     ours: list[dict[str, Any]] = []
     untuned: list[dict[str, Any]] = []
     for _ in range(runs):
-        ours.append(await large_session(parent, nodes, pages))
+        ours.append(asyncio.run(large_session(parent, nodes, pages)))
         with untuned_feeds():
-            untuned.append(await large_session(parent, nodes, pages, UntunedApp))
-    table = await table_baseline(ours[0]["rows"], pages)
+            untuned.append(asyncio.run(large_session(parent, nodes, pages, UntunedApp)))
+    table = asyncio.run(table_baseline(ours[0]["rows"], pages))
 
     def pooled(results: list[dict[str, Any]]) -> dict[str, Any]:
         return {**results[0], "open_ms": median([result["open_ms"] for result in results]),
@@ -444,7 +459,7 @@ def report_first_paint(report: Report, paint: dict[str, float], runs: int) -> No
                baselines=[Baseline("bare Textual app", paint["bare"], "ms")])
 
 
-async def main() -> int:
+def main() -> int:
     args = parse_args(__doc__ or "", [])
     report = Report("bench_tui", args)
     parent = Path(args.dir) if args.dir else Path(os.environ.get("TMPDIR", "/tmp"))
@@ -452,14 +467,14 @@ async def main() -> int:
     report_first_paint(report, first_paint(parent, paint_runs), paint_runs)
     nodes, naive_nodes, large_nodes, pages = (5_000, 800, 10_000, 60) if not args.quick \
         else (100, 40, 500, 5)
-    live = await follow_live(parent, nodes, per_event=False, drain_timeout=60)
-    naive = await follow_live(parent, naive_nodes, per_event=True, drain_timeout=60)
+    live = asyncio.run(follow_live(parent, nodes, per_event=False, drain_timeout=60))
+    naive = asyncio.run(follow_live(parent, naive_nodes, per_event=True, drain_timeout=60))
     report_live(report, live, naive)
-    large, untuned, table = await large_runs(parent, large_nodes, pages,
+    large, untuned, table = large_runs(parent, large_nodes, pages,
                                              runs=1 if args.quick else 3)
     report_large(report, large, untuned, table)
     return report.finish()
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    sys.exit(main())
