@@ -66,6 +66,7 @@ class NodeDetail(VerticalScroll, can_focus=True):
         self._load_content = load_content
         self._clock = clock
         self._content_key: tuple[str | None, str | None] | None = None
+        self._answered_key: tuple[str | None, str | None] | None = None
         self._shown: tuple[object, ...] | None = None
         self._facts_lines = -1
         self._note_text = ""
@@ -102,6 +103,12 @@ class NodeDetail(VerticalScroll, can_focus=True):
         """The facts shown were wrapped to the detail's current width (a test waits on it)."""
         return self._shown is not None and self.scrollable_content_region.width > 0 \
             and self._shown[1] == self._value_width()
+
+    @property
+    def content_answered(self) -> bool:
+        """The shown node's content (or that it has none) is on screen, not still being
+        read (a benchmark waits on it)."""
+        return self._content_key is None or self._answered_key == self._content_key
 
     def on_resize(self) -> None:
         self.show(self.node)  # long values wrap again under their label
@@ -221,6 +228,7 @@ class NodeDetail(VerticalScroll, can_focus=True):
     def _content_loaded(self, key: tuple[str | None, str | None], content: str | None) -> None:
         if key != self._content_key:
             return
+        self._answered_key = key
         if content is None:
             self._note(NO_CONTENT_YET)
             self._hide_markdown()
