@@ -483,7 +483,9 @@ class SessionView(Vertical):
         if action in ("toggle_pause", "step", "speed"):
             return self.replay_feed is not None
         if action in ("level", "all_levels"):
-            return self.state is not None and bool(self.state.levels)
+            if self.state is None:  # loading: shown and off, so a state with levels turns
+                return None if self.feed is not None else False  # them on in place
+            return bool(self.state.levels)
         if action == "follow_level":
             return self.state is not None and self.state.status == ACTIVE \
                 and self.state.current_level is not None

@@ -22,6 +22,21 @@ PINNED = ("command_bar", "toggle_help", "quit", "cancel_command", "show_view")
 WIDE_COLUMNS = 140
 Labeller = Callable[[Binding], str]
 """What a binding says now (e.g. `Resume` for `Pause` while paused)."""
+Shown = tuple[tuple[Binding, bool, str, str], ...]
+"""The shown bindings, each with whether it is enabled, its tooltip and its label now."""
+
+
+class ToggleKey(FooterKey):
+    """A footer key that can be turned on or off where it is (Textual's is fixed at birth)."""
+
+    @property
+    def enabled(self) -> bool:
+        return not self._disabled
+
+    def set_enabled(self, enabled: bool) -> None:
+        if enabled != self.enabled:
+            self._disabled = not enabled  # what a click checks
+            self.set_class(not enabled, "-disabled")
 
 
 class KeyFooter(Footer):
@@ -34,7 +49,7 @@ class KeyFooter(Footer):
     def __init__(self, *, labeller: Labeller | None = None) -> None:
         super().__init__()
         self._labeller = labeller
-        self._composed: tuple[object, ...] | None = None
+        self._composed: Shown | None = None
 
     def on_resize(self) -> None:
         self.compact = self.size.width < WIDE_COLUMNS
@@ -48,10 +63,24 @@ class KeyFooter(Footer):
             self.call_after_refresh(self._recompose_if_changed)
 
     async def _recompose_if_changed(self) -> None:
-        if self.is_attached and self._shown() != self._composed:
-            await self.recompose()
+        if not self.is_attached:
+            return
+        shown = self._shown()
+        if shown == self._composed:
+            return
+        if self._composed is not None and _without_enabled(shown) == \
+                _without_enabled(self._composed):
+            self._set_enabled(shown)  # a key turned on or off: no rebuild, no layout pass
+            return
+        await self.recompose()
 
-    def _shown(self) -> tuple[tuple[Binding, bool, str, str], ...]:
+    def _set_enabled(self, shown: Shown) -> None:
+        enabled = {(binding.key, binding.action): on for binding, on, _, _ in shown}
+        for key in self.query(ToggleKey):
+            key.set_enabled(enabled.get((key.key, key.action), key.enabled))
+        self._composed = shown
+
+    def _shown(self) -> Shown:
         """The shown bindings with whether each is enabled, its tooltip and its label now."""
         return tuple((binding, enabled, tooltip, self._label(binding))
                      for (_, binding, enabled, tooltip) in self.screen.active_bindings.values()
@@ -94,7 +123,7 @@ class KeyFooter(Footer):
 
     def _key(self, binding: Binding, enabled: bool, tooltip: str, description: str,
              classes: str = "") -> FooterKey:
-        key = FooterKey(binding.key, self.app.get_key_display(binding), description,
+        key = ToggleKey(binding.key, self.app.get_key_display(binding), description,
                         binding.action, disabled=not enabled, tooltip=tooltip, classes=classes)
         key.compact = self.compact
         return key
@@ -106,6 +135,10 @@ class KeyFooter(Footer):
         widgets and caches: ~0.2 MB a rebuild, walked by every full collection.)"""
         for key in self.query(FooterKey):
             key.compact = compact
+
+
+def _without_enabled(shown: Shown) -> tuple[tuple[Binding, str, str], ...]:
+    return tuple((binding, tooltip, label) for binding, _, tooltip, label in shown)
 
 
 def ordered(by_action: dict[str, list[tuple[Binding, bool, str]]]
