@@ -226,6 +226,8 @@ async def follow_live(parent: Path, nodes: int, *, per_event: bool,
                 view = app.session_view
                 meter = view.freshness = RecordingMeter()
                 await wait_for(lambda: view.state is not None, 30)
+                await pilot.pause()  # the open's last frames (footer, detail) are the open's
+                await after_refresh(app)
                 lag = LoopLag()
                 lag.start()
                 assert writer.stdin is not None
@@ -393,7 +395,7 @@ def report_large(report: Report, large: dict[str, Any], untuned: dict[str, Any],
     report.row("tui.large10k.open_ms", large["open_ms"], "ms",
                baselines=[Baseline("DataTable fill", table["open_ms"], "ms"),
                           Baseline("untuned", untuned["open_ms"], "ms")],
-               note="read + reduce on the feed thread, then the first frame")
+               note="read + reduce on the feed thread, then the view complete on screen")
     report.row("tui.large10k.page_median_ms", median(large["scroll"]), "ms",
                baselines=[Baseline("DataTable page", median(table["scroll"]), "ms"),
                           Baseline("untuned", median(untuned["scroll"]), "ms")])

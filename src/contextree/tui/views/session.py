@@ -40,6 +40,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from contextree.progress import Event, EventStore
+from contextree.progress.diff import GENERATE_COMMAND
 from contextree.progress.follow import DEFAULT_POLL_INTERVAL_S
 from contextree.progress.reducer import apply_event, apply_record
 from contextree.progress.session import ACTIVE
@@ -482,18 +483,28 @@ class SessionView(Vertical):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("toggle_pause", "step", "speed"):
             return self.replay_feed is not None
+        # Keys shown off (None) where they may turn on soon: the footer turns a key on in
+        # place, but a key appearing rebuilds it (a long frame while a session streams).
+        state = self.state
         if action in ("level", "all_levels"):
-            if self.state is None:  # loading: shown and off, so a state with levels turns
-                return None if self.feed is not None else False  # them on in place
-            return bool(self.state.levels)
+            if state is None:  # loading
+                return None if self.feed is not None else False
+            return True if state.levels else None if self._may_gain_levels(state) else False
         if action == "follow_level":
-            return self.state is not None and self.state.status == ACTIVE \
-                and self.state.current_level is not None
+            if state is None or state.status != ACTIVE:
+                return False
+            return True if state.current_level is not None \
+                else None if self._may_gain_levels(state) else False
         if action in ("open_error", "copy_error"):
             return self._selected_failure() is not None
         if action == "clear_filter":
             return bool(self.choice.query) or self.query_one("#filter", FilterField).in_use
         return True
+
+    @staticmethod
+    def _may_gain_levels(state: SessionState) -> bool:
+        """A generate session still running: its levels may be yet to come."""
+        return state.status == ACTIVE and state.command == GENERATE_COMMAND
 
     def _selected_failure(self) -> NodeState | None:
         if self.state is None:
