@@ -6,6 +6,7 @@ from typing import Any
 
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Static
+from textual.widgets._footer import FooterKey
 
 from contextree.engine.workspace.tree import TreeChanges, TreeStore
 from contextree.progress import EventStore, ProgressRuntime
@@ -85,6 +86,25 @@ async def test_sessions_of_other_writers_appear_and_leave_active_operations(
         assert any("context.generate completed in" in str(note.message)
                    for note in app._notifications)
 
+
+
+async def test_the_view_keeps_its_keys_when_the_last_operation_ends(
+        store: EventStore, runtime: ProgressRuntime, make_app: AppFactory) -> None:
+    """The active table had the focus (an operation started); when it empties and hides, the
+    focus goes to the recent sessions, not nowhere (which took g, s and r off the footer)."""
+    write_session(store, scan_events(), session_id=fixed_ulid(T0, 1), command="scan")
+    app = make_app(auto_follow=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until(pilot, lambda: len(keys(app, "#recent")) == 1, "the stored session")
+        session = runtime.session("context.generate", {"path": "."})
+        active = app.query_one("#active", DataTable)
+        await wait_until(pilot, lambda: active.has_focus, "the new operation focused")
+        session.end()
+        recent = app.query_one("#recent", DataTable)
+        await wait_until(pilot, lambda: not active.display, "no operation running")
+        await wait_until(pilot, lambda: recent.has_focus, "the recent sessions focused")
+        await wait_until(pilot, lambda: "Generate" in {
+            key.description for key in app.query(FooterKey)}, "the dashboard's keys")
 
 async def test_a_failed_operation_is_announced_with_its_error(
         runtime: ProgressRuntime, make_app: AppFactory) -> None:

@@ -118,11 +118,15 @@ class DashboardView(Vertical):
         self.query_one("#no-active").display = not active
         active_table = self.query_one("#active", DataTable)
         appeared = bool(active) and not active_table.display
+        left_focused = not active and active_table.display and active_table.has_focus
         active_table.display = bool(active)
         if appeared and self.has_focus_within:
             active_table.focus()  # an operation just started: enter follows it
         self.query_one("#no-recent").display = not snapshot.rows
-        self.query_one("#recent").display = bool(snapshot.rows)
+        recent = self.query_one("#recent", DataTable)
+        recent.display = bool(snapshot.rows)
+        if left_focused and recent.display:
+            recent.focus()  # the last operation ended: the view's keys stay with the view
 
     def summary_text(self, snapshot: StoreSnapshot) -> Text:
         text = Text()
