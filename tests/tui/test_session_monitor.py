@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from textual.widgets import Input, Static
+from textual.widgets._footer import FooterKey
 
 from contextree.progress import ProgressRuntime
 from contextree.progress.state import FAILED, RETRYING, SKIPPED
@@ -261,7 +262,15 @@ async def test_c_returns_to_the_running_level(runtime: ProgressRuntime,
         await pilot.press("c")
         assert view.selected_level == 1
         assert "following" in str(view.query_one("#activity-pane").border_title)
-        session.end()
+        assert "Follow" in footer_keys(app)
+        session.end()  # nothing runs any more: c leaves the footer
+        await wait_until(pilot, lambda: view.finished, "the end")
+        await wait_until(pilot, lambda: "Follow" not in footer_keys(app)
+                         and "Level ←" in footer_keys(app), "c off the footer, h still on it")
+
+
+def footer_keys(app: CtreeApp) -> set[str]:
+    return {key.description for key in app.query(FooterKey)}
 
 
 async def test_enter_opens_the_full_error_and_y_copies_it(store: Any,

@@ -294,6 +294,7 @@ class SessionView(Vertical):
         ended = batch.finished and not self.finished
         if ended:
             self.finished = True
+            self.refresh_bindings()  # e.g. "follow the running level" is over
         if bool(self.state.levels) != self._has_levels:
             self._has_levels = not self._has_levels
             self.refresh_bindings()  # h/l appear in the footer with the first level
