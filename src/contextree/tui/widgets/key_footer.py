@@ -1,8 +1,9 @@
 """The footer: the keys that always work first, then the current view's, at any width.
 
 Textual's footer lists the focused widget's keys first and the app's last, so a narrow
-terminal cut off `:`, `?` and `q`. This one puts the pinned global actions first (`PINNED`, in
-that order; the view keys `1`–`4` as one compact group), then every other shown binding in
+terminal cut off `:`, `?` and `q`. This one puts the pinned actions first (`PINNED`, in that
+order; the view keys `1`–`4` as one compact group; a replay's Pause / Resume right after
+them), then every other shown binding in
 Textual's order, and is compact below `WIDE_COLUMNS`: what does not fit is what matters least.
 A `labeller` may say what a key does now (`Resume` for `Pause` while a replay is paused).
 """
@@ -17,8 +18,9 @@ from textual.screen import Screen
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey, FooterLabel, KeyGroup
 
-PINNED = ("command_bar", "toggle_help", "quit", "cancel_command", "show_view")
-"""Global actions shown before any view's, in this order."""
+PINNED = ("command_bar", "toggle_help", "quit", "cancel_command", "show_view", "toggle_pause")
+"""Actions shown before any other, in this order: the global ones, then a replay's
+Pause / Resume (shown only in a replay, where it is the key that matters most)."""
 WIDE_COLUMNS = 140
 Labeller = Callable[[Binding], str]
 """What a binding says now (e.g. `Resume` for `Pause` while paused)."""
