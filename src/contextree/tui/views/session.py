@@ -490,12 +490,15 @@ class SessionView(Vertical):
         if action in ("level", "all_levels"):
             if state is None:  # loading
                 return None if self.feed is not None else False
-            return True if state.levels else None if self._may_gain_levels(state) else False
+            if state.levels:
+                return True
+            return None if self._may_gain_levels(state) else False
         if action == "follow_level":
             if state is None or state.status != ACTIVE:
                 return False
-            return True if state.current_level is not None \
-                else None if self._may_gain_levels(state) else False
+            if state.current_level is not None:
+                return True
+            return None if self._may_gain_levels(state) else False
         if action in ("open_error", "copy_error"):
             return self._selected_failure() is not None
         if action == "clear_filter":

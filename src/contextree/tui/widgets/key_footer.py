@@ -3,8 +3,9 @@
 Textual's footer lists the focused widget's keys first and the app's last, so a narrow
 terminal cut off `:`, `?` and `q`. This one puts the pinned actions first (`PINNED`, in that
 order; the view keys `1`–`4` as one compact group; a replay's Pause / Resume right after
-them), then every other shown binding in
-Textual's order, and is compact below `WIDE_COLUMNS`: what does not fit is what matters least.
+them), then every other shown binding in Textual's order, and is compact below
+`WIDE_COLUMNS`: what does not fit is what matters least. A key that only turns on or off
+changes in place; any other change rebuilds the keys.
 A `labeller` may say what a key does now (`Resume` for `Pause` while a replay is paused).
 """
 
