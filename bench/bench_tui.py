@@ -11,11 +11,13 @@ without a break, measured by a task that wakes every 2 ms and records how late i
 same run, with the same writer, is repeated with the view in per-event mode (apply one event,
 repaint, wait for the screen, next) as a naive baseline; the seed's 150/500 ms targets are the
 other baseline. (2) Large: a stored 10,000-node session (~60,000 events) is opened (stored
-events read and reduced on the feed thread, then the first frame with all rows) and paged
-through, 3 times (the open time is the median, the pages are pooled); the baselines are the
-same app on the interpreter's defaults (without `tui/tuning.py`), taking turns with it, and a
-Textual `DataTable` filled with the same 10,000 rows. The live figures use a meter
-that keeps every sample beside the app's own (which sorts only the newest 200 per frame).
+events read and reduced on the feed thread, until the view is complete on screen: every row,
+the detail with its content, the footer with the session's keys lit) and paged through, 3
+times (the open time is the median, the pages are pooled), each app in an event loop of its
+own; the baselines are the same app on the interpreter's defaults (without `tui/tuning.py`),
+taking turns with it, and a Textual `DataTable` filled with the same 10,000 rows. The live
+figures start once the followed session's view is complete, and use a meter that keeps every
+sample beside the app's own (which sorts only the newest 200 per frame).
 
 (3) First paint: `ctree tui` on a fresh workspace started in a pseudo-terminal (160×45), the
 wall time until the dashboard's first box title is on its screen; the baseline is a bare
@@ -64,7 +66,6 @@ from tests.tui.synthetic import T0, fixed_ulid, flat_plan, generation_events, wr
 from textual._styles_cache import StylesCache
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable
-from textual.widgets._footer import FooterKey
 
 import contextree.tui.app as app_module
 import contextree.tui.feeds as feeds_module
@@ -77,6 +78,7 @@ from contextree.tui.format import ts_epoch
 from contextree.tui.freshness import FreshnessMeter
 from contextree.tui.tuning import UiTuning
 from contextree.tui.views.session import SessionView
+from contextree.tui.widgets.key_footer import ToggleKey
 from contextree.tui.widgets.node_detail import NodeDetail
 from contextree.tui.widgets.node_list import NodeList
 
@@ -289,12 +291,14 @@ def fresh_heap() -> None:
 
 def view_complete(app: CtreeApp, nodes: int) -> bool:
     """The session is open as a person sees it: every row listed, the detail showing the
-    cursor's node with its content answered, the footer rebuilt with the session's keys."""
+    cursor's node with its content answered, the footer showing the session's level keys
+    lit (they are shown dimmed while the session loads)."""
     view = app.session_view
     detail = view.query_one(NodeDetail)
     return (view.query_one(NodeList).row_count == nodes and detail.settled
             and detail.content_answered
-            and "Level ←" in {key.description for key in app.query(FooterKey)})
+            and any(key.description == "Level ←" and key.enabled
+                    for key in app.query(ToggleKey)))
 
 
 async def large_session(parent: Path, nodes: int, pages: int,
