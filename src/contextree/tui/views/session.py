@@ -310,13 +310,12 @@ class SessionView(Vertical):
         self._schedule_paint()
         if emitted:
             self.freshness.add(time.time(), emitted)
-        label = self.label()
-        self._post_changed(label=label)
+        self._post_changed()
 
-    def _post_changed(self, *, label: str | None = None, force: bool = False) -> None:
+    def _post_changed(self, *, force: bool = False) -> None:
         """Tell the status bar: at once when the label changed, the freshness meter at most
         every `GLANCE_INTERVAL_S` (the tick sends what was held back)."""
-        label = self.label() if label is None else label
+        label = self.label()
         now = time.monotonic()
         if force or label != self._posted_label or now - self._last_glance >= GLANCE_INTERVAL_S:
             self._posted_label, self._last_glance, self._changed_held = label, now, False

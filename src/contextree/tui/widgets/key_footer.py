@@ -125,7 +125,7 @@ class KeyFooter(Footer):
             yield FooterLabel(group.description)
 
     def _key(self, binding: Binding, enabled: bool, tooltip: str, description: str,
-             classes: str = "") -> FooterKey:
+             classes: str = "") -> ToggleKey:
         key = ToggleKey(binding.key, self.app.get_key_display(binding), description,
                         binding.action, disabled=not enabled, tooltip=tooltip, classes=classes)
         key.compact = self.compact

@@ -149,10 +149,9 @@ class NodeList(ScrollView, can_focus=True):
         self._frontier = 0
         self.set_reactive(NodeList.cursor, max(0, cursor))
         self._resize_to_rows()  # before scrolling: a scroll is clamped to the rows known
-        if keep and self.follow_activity:
-            pass  # `rows_changed` puts the cursor on the work in flight and scrolls once
-        elif keep:
-            self._scroll_cursor_into_view()
+        if keep:  # following the work, `rows_changed` puts the cursor on it and scrolls once
+            if not self.follow_activity:
+                self._scroll_cursor_into_view()
         elif self.size.height:
             self.scroll_to(y=max(0, self.cursor - self.size.height // 2), animate=False,
                            immediate=True)
@@ -172,10 +171,14 @@ class NodeList(ScrollView, can_focus=True):
         and a line costs the same to draw whether it changed or not."""
         height = self.size.height
         top = int(self.scroll_offset.y)
-        columns = self._fit_columns(top, height) if height else None
-        self._fitted = (top, height, self.scrollable_content_region.width) if height else None
+        self._fitted = None
+        if not height:
+            self.refresh()
+            return
+        columns = self._fit_columns(top, height)
+        self._fitted = (top, height, self.scrollable_content_region.width)
         if columns != self._columns:
-            self._columns = columns or self._columns
+            self._columns = columns
             self.refresh()
             return
         drawn, cursor = self._drawn, self.cursor
